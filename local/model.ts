@@ -1,0 +1,107 @@
+/**
+ * The emulator's view of a cloud assembly, and the seams between its parts.
+ *
+ * `local/assembly/` turns `cdk.out` into an `AssemblyModel` (intrinsics resolved to local values);
+ * `local/runtime/` runs Lambda functions from their assets (`FunctionInvoker`);
+ * `local/gateway/` serves the WebSocket and `@connections` endpoints from the model.
+ * Nothing here imports `lib/` or `lambda/`: any CDK app's WebSocket API can be run.
+ */
+
+/** A Lambda function of the template, with every reference resolved to a local value. */
+export interface FunctionModel {
+  /** `StackName/LogicalId`, unique across the assembly. */
+  readonly id: string;
+  readonly stackName: string;
+  readonly logicalId: string;
+  /** Physical name the emulator gave it (what `Ref` resolved to). */
+  readonly functionName: string;
+  /** Handler string, e.g. `index.handler` or `src/app.main`. */
+  readonly handler: string;
+  /** e.g. `nodejs22.x`. Non-Node runtimes are reported as unsupported when invoked. */
+  readonly runtime: string;
+  /** Absolute path of the unpacked asset folder in the assembly. */
+  readonly codeDir: string;
+  /** Environment variables, resolved (table names, callback URL, secret ARNs...). */
+  readonly environment: Record<string, string>;
+  /** Seconds (CloudFormation default 3). */
+  readonly timeoutSeconds: number;
+  /** MB (CloudFormation default 128). */
+  readonly memorySize: number;
+}
+
+/** Authorizer attached to a `$connect` route (only REQUEST Lambda authorizers exist for WebSocket). */
+export interface AuthorizerModel {
+  readonly authorizerId: string;
+  readonly name: string;
+  /** `FunctionModel.id` of the authorizer function. */
+  readonly functionId: string;
+  /** e.g. `['route.request.querystring.token']`. */
+  readonly identitySource: string[];
+}
+
+export interface RouteModel {
+  readonly routeId: string;
+  readonly routeKey: string;
+  /** `FunctionModel.id` of the AWS_PROXY Lambda integration, or undefined when the route has no integration. */
+  readonly functionId?: string;
+  /** NONE | CUSTOM | AWS_IAM */
+  readonly authorizationType: string;
+  readonly authorizer?: AuthorizerModel;
+  readonly apiKeyRequired: boolean;
+  /** True when the route has RouteResponseSelectionExpression and a `$default` route response (two-way). */
+  readonly hasRouteResponse: boolean;
+}
+
+export interface StageModel {
+  readonly stageName: string;
+  readonly stageVariables: Record<string, string>;
+}
+
+export interface WebSocketApiModel {
+  readonly stackName: string;
+  readonly logicalId: string;
+  /** The API id the emulator assigned (10 lowercase alphanumerics, like API Gateway's). */
+  readonly apiId: string;
+  readonly name: string;
+  readonly routeSelectionExpression: string;
+  readonly routes: RouteModel[];
+  readonly stages: StageModel[];
+  readonly region: string;
+  readonly accountId: string;
+}
+
+export interface TableModel {
+  readonly stackName: string;
+  readonly logicalId: string;
+  /** Physical name the emulator gave it (what `Ref` resolved to). */
+  readonly tableName: string;
+  /** CreateTable input (KeySchema, AttributeDefinitions, GlobalSecondaryIndexes, BillingMode...). */
+  readonly createTableInput: Record<string, unknown>;
+  /** TTL attribute name, if any. */
+  readonly ttlAttribute?: string;
+}
+
+export interface AssemblyModel {
+  readonly apis: WebSocketApiModel[];
+  readonly functions: Record<string, FunctionModel>;
+  readonly tables: TableModel[];
+  /** Logical ids (`Stack/LogicalId`) of AWS::SecretsManager::Secret resources and their resolved ARNs. */
+  readonly secrets: Record<string, string>;
+}
+
+/** What a Lambda invocation produced. Exactly one of result / error / timedOut describes the outcome. */
+export interface InvocationOutcome {
+  /** The value the handler returned (or passed to its callback). */
+  readonly result?: unknown;
+  /** The handler threw, rejected, called back with an error, or crashed its process. */
+  readonly error?: { readonly errorType: string; readonly errorMessage: string };
+  /** The function ran past its timeout and was stopped. */
+  readonly timedOut?: boolean;
+  readonly durationMs: number;
+}
+
+export interface FunctionInvoker {
+  invoke(functionId: string, event: unknown): Promise<InvocationOutcome>;
+  /** Stops every function process. */
+  close(): Promise<void>;
+}
