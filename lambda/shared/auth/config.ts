@@ -1,0 +1,81 @@
+/**
+ * The authorizer's environment (CONTRIBUTING.md "Environment variables"), read and validated in one place.
+ * Every error names the variable and what a valid value looks like.
+ */
+
+/** Where the token is read from. Querystring names are case-sensitive, header names are not. */
+export interface TokenSource {
+  readonly location: 'querystring' | 'header';
+  readonly name: string;
+}
+
+/** Which keys verify the signature: an OIDC issuer's JWKS, or an HS256 key held in Secrets Manager. */
+export type KeySourceConfig =
+  | { readonly kind: 'jwks'; readonly url: URL }
+  | { readonly kind: 'secret'; readonly secretArn: string };
+
+export interface AuthorizerConfig {
+  readonly tokenSource: TokenSource;
+  /** JWT_ISSUER: the `iss` every token must carry. */
+  readonly issuer: string;
+  /** JWT_AUDIENCE: a value the token's `aud` must contain. */
+  readonly audience: string;
+  readonly keySource: KeySourceConfig;
+}
+
+export class AuthorizerConfigError extends Error {
+  constructor(message: string) {
+    super(`authorizer configuration: ${message}`);
+    this.name = 'AuthorizerConfigError';
+  }
+}
+
+/** `TOKEN_SOURCE` when unset: browsers cannot set headers on a WebSocket, so the token travels in the URL. */
+export const TOKEN_SOURCE_DEFAULT = 'querystring:token';
+
+const SOURCE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export function parseTokenSource(value: string): TokenSource {
+  const match = /^(querystring|header):(.*)$/.exec(value);
+  if (!match || !SOURCE_NAME.test(match[2])) {
+    throw new AuthorizerConfigError(
+      `TOKEN_SOURCE must be "querystring:<name>" or "header:<name>" (name of letters, digits or -_.~), got ${JSON.stringify(value)}`,
+    );
+  }
+  return { location: match[1] as TokenSource['location'], name: match[2] };
+}
+
+function required(env: NodeJS.ProcessEnv, name: string, meaning: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new AuthorizerConfigError(`${name} is required (${meaning})`);
+  return value;
+}
+
+function parseJwksUrl(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new AuthorizerConfigError(`JWKS_URL must be an absolute URL, got ${JSON.stringify(value)}`);
+  }
+  // Keys fetched over plain HTTP could be swapped in transit; only a loopback server (tests, emulator) may use it.
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+    throw new AuthorizerConfigError(`JWKS_URL must use https:// (http:// only for 127.0.0.1/localhost), got ${url.protocol}//${url.host}`);
+  }
+  return url;
+}
+
+export function readAuthorizerConfig(env: NodeJS.ProcessEnv = process.env): AuthorizerConfig {
+  const tokenSource = parseTokenSource(env.TOKEN_SOURCE?.trim() || TOKEN_SOURCE_DEFAULT);
+  const issuer = required(env, 'JWT_ISSUER', 'the iss claim every token must carry');
+  const audience = required(env, 'JWT_AUDIENCE', 'the aud claim every token must carry');
+  const jwksUrl = env.JWKS_URL?.trim();
+  const secretArn = env.JWT_SECRET_ARN?.trim();
+  if (jwksUrl && secretArn) {
+    throw new AuthorizerConfigError('set exactly one of JWKS_URL (OIDC issuer keys) and JWT_SECRET_ARN (HS256 key), not both');
+  }
+  if (jwksUrl) return { tokenSource, issuer, audience, keySource: { kind: 'jwks', url: parseJwksUrl(jwksUrl) } };
+  if (secretArn) return { tokenSource, issuer, audience, keySource: { kind: 'secret', secretArn } };
+  throw new AuthorizerConfigError('set exactly one of JWKS_URL (OIDC issuer keys) and JWT_SECRET_ARN (HS256 key); neither is set');
+}
