@@ -1,0 +1,101 @@
+/**
+ * Reads the handlers' environment once, validates it, and names the variable when something is wrong.
+ * The variables are the contract with the constructs (CONTRIBUTING.md "Environment variables").
+ */
+
+export interface HandlerConfig {
+  /** CONNECTIONS_TABLE: the connections table name. */
+  readonly tableName: string;
+  /** ROOM_INDEX: name of the GSI keyed by room. */
+  readonly roomIndex: string;
+  /** CALLBACK_URL: the `@connections` endpoint, `https://{apiId}.execute-api.{region}.{urlSuffix}/{stage}`. */
+  readonly callbackUrl: string;
+  /** CONNECTION_TTL_SECONDS: lifetime written into `expiresAt`. */
+  readonly connectionTtlSeconds: number;
+  /** SUBPROTOCOLS: subprotocols `$connect` accepts, in order; empty = refuse any offered subprotocol. */
+  readonly subprotocols: readonly string[];
+  /** ROUTE_KEYS: custom route keys of the API, named in `$default` error frames. */
+  readonly routeKeys: readonly string[];
+  /** FANOUT_CONCURRENCY: maximum concurrent PostToConnection calls. */
+  readonly fanoutConcurrency: number;
+}
+
+export type ConfigKey = keyof HandlerConfig;
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** 2 h maximum connection duration (spec §2.5) plus 5 minutes. */
+export const DEFAULT_CONNECTION_TTL_SECONDS = 7500;
+export const DEFAULT_FANOUT_CONCURRENCY = 20;
+const MAX_FANOUT_CONCURRENCY = 1000;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Reader<T> = (env: Env) => T;
+
+function required(name: string, meaning: string): Reader<string> {
+  return (env) => {
+    const value = env[name]?.trim();
+    if (!value) {
+      throw new ConfigError(`environment variable ${name} is not set; it must hold ${meaning} (the wsgate construct sets it)`);
+    }
+    return value;
+  };
+}
+
+function positiveInteger(name: string, fallback: number, max: number): Reader<number> {
+  return (env) => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    if (!/^[0-9]+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
+      throw new ConfigError(`environment variable ${name} is "${raw}"; expected a whole number from 1 to ${max}`);
+    }
+    return Number(raw);
+  };
+}
+
+function commaList(name: string): Reader<readonly string[]> {
+  return (env) =>
+    (env[name] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+}
+
+function httpUrl(name: string): Reader<string> {
+  const read = required(name, 'the @connections endpoint URL, https://{apiId}.execute-api.{region}.{urlSuffix}/{stage}');
+  return (env) => {
+    const value = read(env);
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(`environment variable ${name} is "${value}", which is not a URL; expected https://{apiId}.execute-api.{region}.{urlSuffix}/{stage}`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new ConfigError(`environment variable ${name} uses "${url.protocol}"; expected an https:// (or local http://) URL`);
+    }
+    return value.replace(/\/+$/, '');
+  };
+}
+
+const readers: { readonly [K in ConfigKey]: Reader<HandlerConfig[K]> } = {
+  tableName: required('CONNECTIONS_TABLE', 'the connections table name'),
+  roomIndex: required('ROOM_INDEX', 'the name of the GSI keyed by room'),
+  callbackUrl: httpUrl('CALLBACK_URL'),
+  connectionTtlSeconds: positiveInteger('CONNECTION_TTL_SECONDS', DEFAULT_CONNECTION_TTL_SECONDS, 366 * 24 * 3600),
+  subprotocols: commaList('SUBPROTOCOLS'),
+  routeKeys: commaList('ROUTE_KEYS'),
+  fanoutConcurrency: positiveInteger('FANOUT_CONCURRENCY', DEFAULT_FANOUT_CONCURRENCY, MAX_FANOUT_CONCURRENCY),
+};
+
+/** Reads only the variables a handler needs; throws a ConfigError naming the first bad one. */
+export function readConfig<K extends ConfigKey>(env: Env, keys: readonly K[]): Pick<HandlerConfig, K> {
+  const config = {} as Record<ConfigKey, unknown>;
+  for (const key of keys) config[key] = readers[key](env);
+  return config as Pick<HandlerConfig, K>;
+}

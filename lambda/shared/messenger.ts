@@ -1,0 +1,164 @@
+/**
+ * Sends frames to connections through the `@connections` API (spec §5), one or many.
+ * - 410 Gone (`name === 'GoneException'` or HTTP 410; SDK v3 has no `statusCode`): the connection is stale, so
+ *   the records of THAT connection are removed through `removeConnection`.
+ * - 429 LimitExceeded (rate limit or the client's buffer is full): retried with exponential backoff and jitter,
+ *   a bounded number of times, then counted as failed.
+ * - 413 PayloadTooLarge, or data over the 128 KB limit: a MessageTooLargeError.
+ * The SDK client should be built with `maxAttempts: 1` so that these retries are the only ones.
+ */
+import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { Logger, createLogger, describeError } from './log';
+import { sleep as realSleep } from './sleep';
+import { DEFAULT_FANOUT_CONCURRENCY } from './config';
+
+/** PostToConnection `Data` limit (spec §5: blob 0..131072 bytes). */
+export const MAX_POST_BYTES = 131072;
+
+export type PostOutcome = 'delivered' | 'gone' | 'failed';
+
+export interface FanOutCounts {
+  readonly delivered: number;
+  readonly gone: number;
+  readonly failed: number;
+}
+
+export class MessageTooLargeError extends Error {
+  constructor(bytes: number | undefined) {
+    super(
+      bytes === undefined
+        ? `the @connections API refused the message as too large (413 PayloadTooLargeException); the limit is ${MAX_POST_BYTES} bytes`
+        : `the message is ${bytes} bytes; PostToConnection accepts at most ${MAX_POST_BYTES} bytes`,
+    );
+    this.name = 'MessageTooLargeError';
+  }
+}
+
+export interface MessengerOptions {
+  readonly client: ApiGatewayManagementApiClient;
+  /** Deletes the records of a connection that answered 410 Gone. */
+  readonly removeConnection: (connectionId: string) => Promise<unknown>;
+  /** Maximum concurrent posts in `fanOut`. @default 20 (FANOUT_CONCURRENCY) */
+  readonly concurrency?: number;
+  /** Attempts per post when throttled (429), the first included. @default 4 */
+  readonly maxAttempts?: number;
+  /** Backoff before the first retry, doubled each retry. @default 100 */
+  readonly retryBaseMs?: number;
+  /** Upper bound of one backoff. @default 2000 */
+  readonly retryMaxMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Source of jitter in [0, 1). @default Math.random */
+  readonly random?: () => number;
+  readonly log?: Logger;
+}
+
+type ErrorKind = 'gone' | 'throttled' | 'too-large' | 'other';
+
+function classify(err: unknown): ErrorKind {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const status = e.$metadata?.httpStatusCode;
+  if (e.name === 'GoneException' || status === 410) return 'gone';
+  if (e.name === 'LimitExceededException' || status === 429) return 'throttled';
+  if (e.name === 'PayloadTooLargeException' || status === 413) return 'too-large';
+  return 'other';
+}
+
+export class Messenger {
+  private readonly client: ApiGatewayManagementApiClient;
+  private readonly removeConnection: (connectionId: string) => Promise<unknown>;
+  private readonly concurrency: number;
+  private readonly maxAttempts: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly log: Logger;
+
+  constructor(options: MessengerOptions) {
+    this.client = options.client;
+    this.removeConnection = options.removeConnection;
+    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_FANOUT_CONCURRENCY));
+    this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? 4));
+    this.retryBaseMs = options.retryBaseMs ?? 100;
+    this.retryMaxMs = options.retryMaxMs ?? 2000;
+    this.sleep = options.sleep ?? realSleep;
+    this.random = options.random ?? Math.random;
+    this.log = options.log ?? createLogger({ component: 'messenger' });
+  }
+
+  /**
+   * Posts one frame to one connection. Resolves to what happened; rejects only with MessageTooLargeError.
+   * On 410 the records of `connectionId` (the one posted to) are removed before resolving `'gone'`.
+   */
+  async post(connectionId: string, data: string): Promise<PostOutcome> {
+    const bytes = Buffer.byteLength(data, 'utf8');
+    if (bytes > MAX_POST_BYTES) throw new MessageTooLargeError(bytes);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(data, 'utf8') }));
+        return 'delivered';
+      } catch (err) {
+        const kind = classify(err);
+        if (kind === 'gone') {
+          await this.forget(connectionId);
+          return 'gone';
+        }
+        if (kind === 'too-large') throw new MessageTooLargeError(undefined);
+        if (kind === 'throttled' && attempt < this.maxAttempts) {
+          await this.sleep(this.backoff(attempt));
+          continue;
+        }
+        this.log.warn('post_failed', { connectionId, attempts: attempt, ...describeError(err) });
+        return 'failed';
+      }
+    }
+  }
+
+  /**
+   * Posts one frame to many connections with at most `concurrency` posts in flight, consuming the targets page
+   * by page. Every post settles on its own (one failure stops nothing); returns the counts.
+   */
+  async fanOut(targets: AsyncIterable<readonly string[]> | Iterable<readonly string[]>, data: string): Promise<FanOutCounts> {
+    const bytes = Buffer.byteLength(data, 'utf8');
+    if (bytes > MAX_POST_BYTES) throw new MessageTooLargeError(bytes);
+    const counts = { delivered: 0, gone: 0, failed: 0 };
+    const inFlight = new Set<Promise<void>>();
+    const start = (connectionId: string) => {
+      const settled: Promise<void> = this.post(connectionId, data).then(
+        (outcome) => {
+          counts[outcome]++;
+        },
+        (err: unknown) => {
+          counts.failed++;
+          this.log.warn('post_failed', { connectionId, ...describeError(err) });
+        },
+      );
+      const tracked = settled.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+    };
+    for await (const page of targets) {
+      for (const connectionId of page) {
+        while (inFlight.size >= this.concurrency) await Promise.race(inFlight);
+        start(connectionId);
+      }
+    }
+    await Promise.all(inFlight);
+    return counts;
+  }
+
+  /** Exponential backoff with "equal jitter": half fixed, half random. */
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (attempt - 1));
+    return ceiling / 2 + (this.random() * ceiling) / 2;
+  }
+
+  private async forget(connectionId: string): Promise<void> {
+    try {
+      await this.removeConnection(connectionId);
+      this.log.info('stale_connection_removed', { connectionId });
+    } catch (err) {
+      // The TTL removes it eventually; the post outcome is still "gone".
+      this.log.warn('stale_connection_not_removed', { connectionId, ...describeError(err) });
+    }
+  }
+}

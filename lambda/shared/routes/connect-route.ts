@@ -1,0 +1,60 @@
+/**
+ * `$connect`: records the connection (idempotent upsert) and negotiates the subprotocol (spec §2.3).
+ * It never posts to the connection: the connection does not exist until this returns (spec §2.1.5).
+ */
+import { Clock, epochSeconds } from '../clock';
+import { ConnectionStore } from '../connection-store';
+import { Logger, describeError } from '../log';
+import { negotiateSubprotocol } from '../subprotocol';
+import { ProxyResult, readEvent } from '../websocket-event';
+
+export interface ConnectRouteDeps {
+  readonly store: Pick<ConnectionStore, 'putConnection'>;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly connectionTtlSeconds: number;
+  /** Subprotocols accepted, in the server's order of support; the client's order decides (first offered wins). */
+  readonly subprotocols: readonly string[];
+}
+
+export function createConnectHandler(deps: ConnectRouteDeps): (event: unknown) => Promise<ProxyResult> {
+  return async (event) => {
+    const facts = readEvent(event);
+    const log = deps.log.child({ route: '$connect', connectionId: facts.connectionId });
+    if (!facts.connectionId) {
+      log.error('connect_rejected', { reason: 'event has no requestContext.connectionId' });
+      return { statusCode: 400, body: 'the $connect event has no requestContext.connectionId' };
+    }
+    if (!facts.principalId) {
+      // The construct always puts the authorizer in front of $connect; without it there is no user to record.
+      log.error('connect_rejected', { reason: 'no requestContext.authorizer.principalId; is the authorizer attached?' });
+      return { statusCode: 403, body: 'no authorized identity' };
+    }
+    const decision = negotiateSubprotocol(facts.headers, deps.subprotocols);
+    if (decision.kind === 'refuse') {
+      // spec §2.3 / D4: a client that offered subprotocols must get one back, or the handshake fails; refuse with 400.
+      log.info('connect_rejected', { reason: 'no supported subprotocol offered', offered: decision.offered.join(',') });
+      return {
+        statusCode: 400,
+        body: `none of the offered subprotocols is supported; supported: ${deps.subprotocols.join(', ') || '(none)'}`,
+      };
+    }
+    const now = deps.clock();
+    try {
+      await deps.store.putConnection({
+        connectionId: facts.connectionId,
+        userId: facts.principalId,
+        connectedAt: facts.connectedAt ?? now,
+        ...(facts.sourceIp ? { sourceIp: facts.sourceIp } : {}),
+        expiresAt: epochSeconds(now) + deps.connectionTtlSeconds,
+      });
+    } catch (err) {
+      log.error('connect_store_failed', describeError(err));
+      return { statusCode: 500, body: 'the connection could not be recorded; try again' };
+    }
+    log.info('connected', { userId: facts.principalId, subprotocol: decision.kind === 'accept' ? decision.protocol : undefined });
+    return decision.kind === 'accept'
+      ? { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': decision.protocol } }
+      : { statusCode: 200 };
+  };
+}

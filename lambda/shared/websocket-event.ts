@@ -1,0 +1,44 @@
+/**
+ * Safe accessors for the API Gateway WebSocket Lambda-proxy events (spec §4). The event arrives as untyped
+ * JSON; every field is checked before use so a malformed event gives a clear answer, never a TypeError.
+ */
+
+export interface WebSocketEventFacts {
+  readonly connectionId: string | undefined;
+  /** `requestContext.authorizer.principalId` (spec §2.2: present on every event of an authorized connection). */
+  readonly principalId: string | undefined;
+  readonly sourceIp: string | undefined;
+  /** `requestContext.connectedAt`, epoch ms. */
+  readonly connectedAt: number | undefined;
+  readonly headers: unknown;
+  readonly body: unknown;
+}
+
+function field(obj: unknown, key: string): unknown {
+  return typeof obj === 'object' && obj !== null ? (obj as Record<string, unknown>)[key] : undefined;
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+export function readEvent(event: unknown): WebSocketEventFacts {
+  const ctx = field(event, 'requestContext');
+  const connectedAt = field(ctx, 'connectedAt');
+  const principal = field(field(ctx, 'authorizer'), 'principalId');
+  return {
+    connectionId: nonEmptyString(field(ctx, 'connectionId')),
+    principalId: nonEmptyString(typeof principal === 'number' ? String(principal) : principal),
+    sourceIp: nonEmptyString(field(field(ctx, 'identity'), 'sourceIp')),
+    connectedAt: typeof connectedAt === 'number' && Number.isFinite(connectedAt) ? connectedAt : undefined,
+    headers: field(event, 'headers'),
+    body: field(event, 'body'),
+  };
+}
+
+/** The Lambda-proxy result shape API Gateway reads (spec §2.1.4, §3.1). */
+export interface ProxyResult {
+  readonly statusCode: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
