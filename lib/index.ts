@@ -1,0 +1,10 @@
+export { BundledHandler } from './bundled-handler';
+export { ConnectionsTable } from './connections-table';
+export type { ConnectionsTableProps } from './connections-table';
+export type { HandlerFunctionOptions } from './handler-function';
+export { JwtAuthorizer } from './jwt-authorizer';
+export type { JwtAuthorizerOptions, JwtAuthorizerProps } from './jwt-authorizer';
+export { RouteHandler } from './route-handler';
+export { TokenSource } from './token-source';
+export { WebSocketGateway } from './websocket-gateway';
+export type { GatewayRouteOptions, WebSocketGatewayProps } from './websocket-gateway';
