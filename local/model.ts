@@ -27,6 +27,8 @@ export interface FunctionModel {
   readonly timeoutSeconds: number;
   /** MB (CloudFormation default 128). */
   readonly memorySize: number;
+  /** Why the emulator cannot run it (non-Node runtime, missing asset, unresolvable environment); invoking it fails. */
+  readonly unsupported?: string;
 }
 
 /** Authorizer attached to a `$connect` route (only REQUEST Lambda authorizers exist for WebSocket). */
@@ -50,6 +52,8 @@ export interface RouteModel {
   readonly apiKeyRequired: boolean;
   /** True when the route has RouteResponseSelectionExpression and a `$default` route response (two-way). */
   readonly hasRouteResponse: boolean;
+  /** Why the emulator cannot run this route (non-Lambda integration, missing function or authorizer). */
+  readonly unsupported?: string;
 }
 
 export interface StageModel {
@@ -87,6 +91,8 @@ export interface AssemblyModel {
   readonly tables: TableModel[];
   /** Logical ids (`Stack/LogicalId`) of AWS::SecretsManager::Secret resources and their resolved ARNs. */
   readonly secrets: Record<string, string>;
+  /** What the emulator cannot run or does not check, one message per problem, naming stack and resource. */
+  readonly warnings?: readonly string[];
 }
 
 /** What a Lambda invocation produced. Exactly one of result / error / timedOut describes the outcome. */

@@ -1,0 +1,84 @@
+/** AWS::Lambda::Function resources → `FunctionModel`, with code folders and resolved environment. */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { FunctionModel } from '../model';
+import { AssemblyError, where } from './errors';
+import { StackResolver } from './intrinsics';
+import { StackArtifact } from './template';
+
+const DEFAULT_TIMEOUT_SECONDS = 3;
+const DEFAULT_MEMORY_MB = 128;
+
+export function readFunctions(stack: StackArtifact, resolver: StackResolver, warnings: string[]): FunctionModel[] {
+  const out: FunctionModel[] = [];
+  for (const [logicalId, resource] of Object.entries(resolver.resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function' || !resolver.isDeployed(logicalId)) continue;
+    const problems: string[] = [];
+    const props = resource.Properties ?? {};
+    const attempt = <T>(fn: () => T, fallback: T): T => {
+      try {
+        return fn();
+      } catch (e) {
+        if (!(e instanceof AssemblyError)) throw e;
+        problems.push(e.message);
+        return fallback;
+      }
+    };
+    const label = where(stack.stackName, logicalId);
+    const runtime = attempt(() => resolver.resolveString(props.Runtime ?? '', logicalId, 'Properties.Runtime'), '');
+    if (props.PackageType === 'Image') problems.push(`${label}: container image functions are not supported (only Node.js zip functions)`);
+    else if (!/^nodejs\d+\.x$/.test(runtime)) problems.push(`${label}: runtime ${runtime || '(none)'} is not supported (only nodejs*.x)`);
+    const environment: Record<string, string> = {};
+    const variables = (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    for (const [name, value] of Object.entries(variables)) {
+      attempt(() => {
+        environment[name] = resolver.resolveString(value, logicalId, `Properties.Environment.Variables.${name}`);
+      }, undefined);
+    }
+    if (Array.isArray(props.Layers) && props.Layers.length > 0) {
+      warnings.push(`${label}: Lambda layers are not emulated; the function sees wsgate's node_modules (AWS SDK v3) only`);
+    }
+    const codeDir = attempt(() => codeFolder(stack, logicalId, props, resource.Metadata), '');
+    const functionName = attempt(() => String(resolver.ref(logicalId, logicalId, 'Ref')), logicalId);
+    const number = (value: unknown, fallback: number, name: string) =>
+      attempt(() => (value === undefined ? fallback : Number(resolver.resolve(value, logicalId, `Properties.${name}`))), fallback);
+    const unsupported = problems.length > 0 ? problems.join('; ') : undefined;
+    if (unsupported) warnings.push(unsupported);
+    out.push({
+      id: `${stack.stackName}/${logicalId}`,
+      stackName: stack.stackName,
+      logicalId,
+      functionName,
+      handler: attempt(() => resolver.resolveString(props.Handler ?? '', logicalId, 'Properties.Handler'), ''),
+      runtime,
+      codeDir,
+      environment,
+      timeoutSeconds: number(props.Timeout, DEFAULT_TIMEOUT_SECONDS, 'Timeout'),
+      memorySize: number(props.MemorySize, DEFAULT_MEMORY_MB, 'MemorySize'),
+      ...(unsupported ? { unsupported } : {}),
+    });
+  }
+  return out;
+}
+
+/** The unpacked asset folder (`aws:asset:path`), or a temp folder holding inline `ZipFile` code. */
+function codeFolder(stack: StackArtifact, logicalId: string, props: Record<string, unknown>, metadata?: Record<string, unknown>): string {
+  const label = where(stack.stackName, logicalId);
+  const assetPath = metadata?.['aws:asset:path'];
+  if (typeof assetPath === 'string') {
+    const dir = path.resolve(stack.assemblyDir, assetPath);
+    if (!fs.existsSync(dir)) throw new AssemblyError(`${label}: asset folder ${dir} is missing (re-run \`cdk synth\`)`);
+    if (!fs.statSync(dir).isDirectory()) throw new AssemblyError(`${label}: asset ${dir} is a file, not an unpacked folder (zip assets are not supported)`);
+    return dir;
+  }
+  const inline = (props.Code as { ZipFile?: unknown } | undefined)?.ZipFile;
+  if (typeof inline === 'string') {
+    const dir = path.join(os.tmpdir(), 'wsgate-inline-code', createHash('sha256').update(`${label}\n${inline}`).digest('hex').slice(0, 16));
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'index.js'), inline);
+    return dir;
+  }
+  throw new AssemblyError(`${label}: no local code (no aws:asset:path metadata and no inline ZipFile); synthesize with asset metadata enabled`);
+}

@@ -1,0 +1,86 @@
+/**
+ * `loadAssembly(dir)`: reads a cloud assembly (`cdk.out`) into the emulator's `AssemblyModel`, every reference
+ * resolved to a local value. Never imports `lib/` or `lambda/`: any CDK app's WebSocket API can be loaded.
+ * What the emulator cannot run is listed in `warnings` and in the `unsupported` field of the function or route.
+ */
+import { AssemblyModel, FunctionModel } from '../model';
+import { AssemblyError } from './errors';
+import { readFunctions } from './functions';
+import { StackResolver } from './intrinsics';
+import { readStacks } from './manifest';
+import { readTables } from './tables';
+import { StackArtifact } from './template';
+import { functionLookup, readWebSocketApis } from './websocket-apis';
+
+export { AssemblyError } from './errors';
+
+export const DEFAULT_REGION = 'us-east-1';
+export const DEFAULT_ACCOUNT_ID = '123456789012';
+
+export interface LoadAssemblyOptions {
+  /** Only this stack (its stack name or artifact id). @default every stack of the assembly */
+  readonly stack?: string;
+  /** @default the stack's own region when the app pinned one, else 'us-east-1' */
+  readonly region?: string;
+  /** @default the stack's own account when the app pinned one, else '123456789012' */
+  readonly accountId?: string;
+}
+
+export function loadAssembly(dir: string, options: LoadAssemblyOptions = {}): AssemblyModel {
+  if (typeof dir !== 'string' || dir === '') throw new AssemblyError('loadAssembly: dir must be the path of a cloud assembly (cdk.out)');
+  if (options.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(options.region)) {
+    throw new AssemblyError(`loadAssembly: region ${JSON.stringify(options.region)} is not a region name like us-east-1`);
+  }
+  if (options.accountId !== undefined && !/^\d{12}$/.test(options.accountId)) {
+    throw new AssemblyError(`loadAssembly: accountId ${JSON.stringify(options.accountId)} is not 12 digits`);
+  }
+  const allStacks = readStacks(dir);
+  const resolvers = new Map<StackArtifact, StackResolver>();
+  const importValue = (name: string): unknown => {
+    for (const [stack, resolver] of resolvers) {
+      for (const [outputId, output] of Object.entries(stack.template.Outputs ?? {})) {
+        if (output.Export && resolver.resolve(output.Export.Name, outputId, 'Outputs.Export.Name') === name) {
+          return resolver.resolve(output.Value, outputId, `Outputs.${outputId}.Value`);
+        }
+      }
+    }
+    return undefined;
+  };
+  for (const stack of allStacks) {
+    resolvers.set(stack, new StackResolver(stack, {
+      region: options.region ?? stack.envRegion ?? DEFAULT_REGION,
+      accountId: options.accountId ?? stack.envAccount ?? DEFAULT_ACCOUNT_ID,
+    }, importValue));
+  }
+  const chosen = options.stack === undefined ? allStacks : allStacks.filter((s) => s.stackName === options.stack);
+  if (chosen.length === 0) {
+    const names = allStacks.map((s) => s.stackName).join(', ') || '(none)';
+    throw new AssemblyError(`Stack ${options.stack} is not in the assembly at ${dir}; its stacks are: ${names}`);
+  }
+
+  const warnings: string[] = [];
+  // Functions of every stack, so an integration may invoke a function of another stack.
+  const located: Array<{ fn: FunctionModel; resolver: StackResolver }> = [];
+  for (const stack of allStacks) {
+    const resolver = resolvers.get(stack)!;
+    const stackWarnings: string[] = [];
+    for (const fn of readFunctions(stack, resolver, stackWarnings)) located.push({ fn, resolver });
+    if (chosen.includes(stack)) warnings.push(...stackWarnings);
+  }
+  const byFunction = new Map(located.map(({ fn, resolver }) => [fn, resolver]));
+  const lookup = functionLookup(located.map((l) => l.fn), (f) => byFunction.get(f)!.region, (f) => byFunction.get(f)!.accountId);
+
+  const model: AssemblyModel = {
+    apis: chosen.flatMap((stack) => readWebSocketApis(resolvers.get(stack)!, lookup, warnings)),
+    functions: Object.fromEntries(located.map(({ fn }) => [fn.id, fn])),
+    tables: chosen.flatMap((stack) => readTables(resolvers.get(stack)!)),
+    secrets: Object.fromEntries(chosen.flatMap((stack) => {
+      const resolver = resolvers.get(stack)!;
+      return Object.entries(resolver.resources)
+        .filter(([id, r]) => r.Type === 'AWS::SecretsManager::Secret' && resolver.isDeployed(id))
+        .map(([id]) => [`${stack.stackName}/${id}`, String(resolver.ref(id, id, 'Ref'))]);
+    })),
+    warnings,
+  };
+  return model;
+}

@@ -1,0 +1,48 @@
+'use strict';
+/*
+ * Preloaded (`node --require`) into every function process: HTTPS connections to the emulator's hosts
+ * (`<apiId>.execute-api.<region>.amazonaws.com`, the events' domainName) go to the emulator on 127.0.0.1,
+ * so an unmodified handler's ApiGatewayManagementApi client reaches the local @connections endpoint.
+ * SNI and the Host header keep the original name; the emulator's certificate is trusted via NODE_EXTRA_CA_CERTS.
+ *
+ * WSGATE_REDIRECT_HOSTS: comma-separated host names, `*.` wildcards allowed; WSGATE_REDIRECT_PORT: emulator port.
+ */
+const tls = require('tls');
+
+const patterns = (process.env.WSGATE_REDIRECT_HOSTS || '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+const port = Number(process.env.WSGATE_REDIRECT_PORT);
+
+function matches(host) {
+  const name = String(host || '').toLowerCase().replace(/\.$/, '');
+  return patterns.some((p) => {
+    const bare = p.replace(/:\d+$/, '');
+    if (bare.startsWith('*.')) return name.endsWith(bare.slice(1)) && name.length > bare.length - 1;
+    return name === bare;
+  });
+}
+
+if (patterns.length > 0 && Number.isInteger(port) && port > 0) {
+  const originalConnect = tls.connect;
+  tls.connect = function connect(...args) {
+    // Forms: (options[, cb]), (port[, host][, options][, cb]), (path[, options][, cb])
+    let options;
+    let callback;
+    if (args[0] !== null && typeof args[0] === 'object') {
+      options = { ...args[0] };
+      callback = args.find((a) => typeof a === 'function');
+    } else if (typeof args[0] === 'number' || /^\d+$/.test(String(args[0]))) {
+      const rest = args.slice(1);
+      const host = typeof rest[0] === 'string' ? rest.shift() : undefined;
+      const extra = rest[0] !== null && typeof rest[0] === 'object' ? rest.shift() : {};
+      options = { ...extra, port: Number(args[0]), ...(host ? { host } : {}) };
+      callback = rest.find((a) => typeof a === 'function');
+    } else {
+      return originalConnect.apply(this, args);
+    }
+    const host = options.host || options.servername;
+    if (!matches(host)) return originalConnect.apply(this, args);
+    const redirected = { ...options, host: '127.0.0.1', port, servername: options.servername || String(host).replace(/:\d+$/, '') };
+    delete redirected.path;
+    return callback ? originalConnect.call(this, redirected, callback) : originalConnect.call(this, redirected);
+  };
+}
