@@ -1,6 +1,6 @@
 /**
  * The rooms this connection has joined, as the server confirmed them (`joined` / `left` frames),
- * shown as a list and offered as targets in the "To" menu next to "Everyone".
+ * shown as a list and offered as targets in the "Send to" menu next to "Everyone".
  * Memberships belong to a connection, so the list empties when the connection closes.
  */
 import { textElement } from './dom';
