@@ -1,0 +1,77 @@
+/**
+ * Client messages (spec §2.4, §3, §3.1, §4.2): route selection, integration call, route response or error frame.
+ */
+import type { FunctionInvoker, RouteModel, WebSocketApiModel } from '../model';
+import type { Connection } from './connection';
+import { gatewayErrorFrame, messageEvent } from './events';
+import type { GatewayLog } from './handshake';
+import { newGatewayId } from './ids';
+import { RouteSelector, selectRouteKey } from './route-selection';
+
+/** Per-API routing: the compiled expression and the routes by key (excluding `$connect` / `$disconnect`). */
+export class MessageRouter {
+  private readonly selector: RouteSelector;
+  private readonly routes = new Map<string, RouteModel>();
+  private readonly keys: Set<string>;
+
+  constructor(api: WebSocketApiModel) {
+    this.selector = new RouteSelector(api.routeSelectionExpression);
+    for (const route of api.routes) {
+      if (route.routeKey !== '$connect' && route.routeKey !== '$disconnect') this.routes.set(route.routeKey, route);
+    }
+    this.keys = new Set(this.routes.keys());
+  }
+
+  /** The route for a message body, or undefined when nothing matches and there is no `$default` (spec §3). */
+  route(body: string): RouteModel | undefined {
+    const key = selectRouteKey(this.selector, this.keys, body);
+    return key === undefined ? undefined : this.routes.get(key);
+  }
+}
+
+function responseBody(result: unknown): string | undefined {
+  if (result === null || typeof result !== 'object' || !('body' in result)) return undefined;
+  const body = (result as { body?: unknown }).body;
+  if (body === undefined || body === null) return undefined;
+  // A non-string body is sent as its JSON text: [UNCONFIRMED] (Lambda proxy bodies are meant to be strings).
+  return typeof body === 'string' ? body : JSON.stringify(body);
+}
+
+/**
+ * Handles one text message. Never throws: every outcome becomes a frame (or nothing) on this connection only.
+ * - no route → the Forbidden frame (spec §3), connection kept;
+ * - route without integration → nothing is sent: [UNCONFIRMED] (AWS refuses to deploy such routes) [INF];
+ * - handler throw or timeout → the Internal server error frame (spec §3.1; the timeout frame text is [UNCONFIRMED],
+ *   we use the same frame), connection kept;
+ * - result body sent only when the route has a route response (spec §3.1), whatever its statusCode.
+ */
+export async function handleMessage(
+  connection: Connection,
+  router: MessageRouter,
+  body: string,
+  invoker: FunctionInvoker,
+  log: GatewayLog,
+): Promise<void> {
+  const requestId = newGatewayId();
+  const route = router.route(body);
+  if (!route) {
+    connection.sendText(gatewayErrorFrame('Forbidden', connection.id, requestId));
+    return;
+  }
+  if (!route.functionId) return;
+  let outcome;
+  try {
+    outcome = await invoker.invoke(route.functionId, messageEvent(connection.facts, route.routeKey, body, connection.authorizer, Date.now(), requestId));
+  } catch (err) {
+    log(`route ${route.routeKey}: the invoker failed: ${(err as Error).message}`);
+    outcome = { error: { errorType: 'InvokerError', errorMessage: String(err) }, durationMs: 0 };
+  }
+  if (outcome.error || outcome.timedOut) {
+    log(`route ${route.routeKey} on ${connection.id}: ${outcome.timedOut ? 'timed out' : `${outcome.error!.errorType}: ${outcome.error!.errorMessage}`}`);
+    connection.sendText(gatewayErrorFrame('Internal server error', connection.id, requestId));
+    return;
+  }
+  if (!route.hasRouteResponse) return;
+  const reply = responseBody(outcome.result);
+  if (reply !== undefined) connection.sendText(reply);
+}
