@@ -6,6 +6,8 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -473,6 +475,39 @@ describe('lambda/handlers/authorizer (the real module, configured by environment
       expect(sm.requests).toHaveLength(1);
     } finally {
       await sm.close();
+    }
+  });
+
+  test('GIVEN the handler bundled as build-handlers does (esbuild, CJS, minified) and JWKS_URL WHEN connects arrive THEN the bundle allows a valid ES256 token, refuses a forged one, and fetches the JWKS once', async () => {
+    const { build } = jest.requireActual('esbuild') as typeof import('esbuild');
+    const outfile = join(mkdtempSync(join(tmpdir(), 'wsgate-authorizer-')), 'index.js');
+    const result = await build({
+      entryPoints: [join(__dirname, '..', '..', 'lambda', 'handlers', 'authorizer.ts')],
+      outfile, bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs',
+      mainFields: ['module', 'main'], legalComments: 'none', logLevel: 'silent',
+    });
+    expect(result.warnings).toEqual([]);
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
+    const jwks = await jwksServer(() => ({ keys: [jwk] }));
+    try {
+      Object.assign(process.env, { JWKS_URL: `${jwks.url}/jwks.json`, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, TOKEN_SOURCE: 'header:Authorization' });
+      delete process.env.JWT_SECRET_ARN;
+      let bundled!: typeof import('../../lambda/handlers/authorizer');
+      jest.isolateModules(() => {
+        bundled = require(outfile);
+      });
+      const claims = { sub: 'heidi', iss: ISSUER, aud: AUDIENCE, exp: now() + 600 };
+      const valid = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey);
+      const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign((await generateKeyPair('ES256')).privateKey);
+      await expect(bundled.handler(connectEvent({ headers: { Authorization: `Bearer ${valid}` } }))).resolves.toMatchObject({
+        principalId: 'heidi',
+        policyDocument: { Statement: [{ Effect: 'Allow', Resource: METHOD_ARN }] },
+      });
+      await expect(bundled.handler(connectEvent({ headers: { Authorization: `Bearer ${forged}` } }))).rejects.toThrow(/^Unauthorized$/);
+      expect(jwks.requests).toHaveLength(1);
+    } finally {
+      await jwks.close();
     }
   });
 

@@ -7,6 +7,8 @@
  * - `userId` (string): the token's `sub`.
  * - `tokenExpiresAt` (number, epoch seconds): the token's `exp`. The connection outlives the token, since
  *   authorization runs only at connect; handlers may use this to ask a client to reconnect.
+ *   [UNCONFIRMED] spec §2.2: whether Lambda-proxy events carry context values as native JSON types or as
+ *   strings is not confirmed, so readers should accept `1795300000` and `"1795300000"` alike.
  * No other claim is passed: whatever a route needs beyond the user id belongs in the application's own data.
  */
 

@@ -33,14 +33,15 @@ export class AuthorizerConfigError extends Error {
 /** `TOKEN_SOURCE` when unset: browsers cannot set headers on a WebSocket, so the token travels in the URL. */
 export const TOKEN_SOURCE_DEFAULT = 'querystring:token';
 
-const SOURCE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
+// The same characters lib/token-source.ts accepts (an HTTP token: no spaces, separators or control characters).
+const SOURCE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 export function parseTokenSource(value: string): TokenSource {
   const match = /^(querystring|header):(.*)$/.exec(value);
   if (!match || !SOURCE_NAME.test(match[2])) {
     throw new AuthorizerConfigError(
-      `TOKEN_SOURCE must be "querystring:<name>" or "header:<name>" (name of letters, digits or -_.~), got ${JSON.stringify(value)}`,
+      `TOKEN_SOURCE must be "querystring:<name>" or "header:<name>" (a name without spaces, separators or control characters), got ${JSON.stringify(value)}`,
     );
   }
   return { location: match[1] as TokenSource['location'], name: match[2] };
