@@ -3,13 +3,15 @@
 # into .wsgate/dynamodb-local/ (git-ignored), with its dependencies and sqlite4java native libraries.
 # Idempotent: does nothing when DynamoDBLocal.jar is already there. Needs Java 17+ and Maven.
 # Start it with:
-#   java -Djava.library.path=.wsgate/dynamodb-local/lib -jar .wsgate/dynamodb-local/DynamoDBLocal.jar -inMemory -port 8000
+#   java -Djava.library.path=.wsgate/dynamodb-local/lib -cp '.wsgate/dynamodb-local/DynamoDBLocal.jar:.wsgate/dynamodb-local/lib/*' \
+#     software.amazon.dynamodb.services.local.main.ServerRunner -inMemory -port 8000
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TARGET="$ROOT/.wsgate/dynamodb-local"
 # Maven Central holds only 3.x releases of DynamoDBLocal today (2.x poms answer 404), so the range admits both.
 VERSION_RANGE="${DYNAMODB_LOCAL_VERSION:-[2.0,4.0)}"
+SDK_CLIENT_VERSION="${DYNAMODB_LOCAL_SDK_CLIENT_VERSION:-2.41.0}"
 
 if [ -f "$TARGET/DynamoDBLocal.jar" ]; then
   echo "DynamoDB Local already in $TARGET"
@@ -27,18 +29,20 @@ cat > "$WORK/pom.xml" <<POM
   <artifactId>fetch-dynamodb-local</artifactId>
   <version>1</version>
   <packaging>pom</packaging>
+  <!-- DynamoDBLocal 3.3.1 wants these SDK clients at 2.48.3, which Maven Central lacks; an older client runs
+       on the newer SDK core (ServerRunner needs pinpoint's exception classes at start-up). -->
+  <dependencyManagement>
+    <dependencies>
+$(for a in cognitoidentity cognitoidentityprovider pinpoint dynamodb-enhanced; do
+  echo "      <dependency><groupId>software.amazon.awssdk</groupId><artifactId>$a</artifactId><version>$SDK_CLIENT_VERSION</version></dependency>"
+done)
+    </dependencies>
+  </dependencyManagement>
   <dependencies>
     <dependency>
       <groupId>software.amazon.dynamodb</groupId>
       <artifactId>DynamoDBLocal</artifactId>
       <version>$VERSION_RANGE</version>
-      <!-- SDK clients DynamoDB Local does not use for -inMemory tables, and which Maven Central lacks for 3.3.1. -->
-      <exclusions>
-        <exclusion><groupId>software.amazon.awssdk</groupId><artifactId>cognitoidentity</artifactId></exclusion>
-        <exclusion><groupId>software.amazon.awssdk</groupId><artifactId>cognitoidentityprovider</artifactId></exclusion>
-        <exclusion><groupId>software.amazon.awssdk</groupId><artifactId>pinpoint</artifactId></exclusion>
-        <exclusion><groupId>software.amazon.awssdk</groupId><artifactId>dynamodb-enhanced</artifactId></exclusion>
-      </exclusions>
     </dependency>
   </dependencies>
 </project>
@@ -48,8 +52,7 @@ mkdir -p "$TARGET/lib"
 # Every jar and the sqlite4java native libraries (.so/.dylib/.dll) land in lib/.
 mvn -q -B -f "$WORK/pom.xml" dependency:copy-dependencies \
   -DoutputDirectory="$TARGET/lib" -DincludeScope=runtime
-# DynamoDBLocal's manifest has no Class-Path for Maven's file names; a tiny launcher jar would be overkill,
-# so the main jar is copied next to lib/ and started with -cp by callers that want it (see below).
+# DynamoDBLocal's manifest Class-Path names DynamoDBLocal_lib/ files, not Maven's: start it with -cp (see top).
 MAIN_JAR="$(ls "$TARGET"/lib/DynamoDBLocal-*.jar | head -n 1)"
 cp "$MAIN_JAR" "$TARGET/DynamoDBLocal.jar"
 # sqlite4java looks for libsqlite4java-<os>-<arch>.so; Maven names them sqlite4java-linux-amd64-<ver>.so.

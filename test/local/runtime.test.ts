@@ -1,0 +1,318 @@
+/**
+ * The emulator's Lambda runtime (local/runtime) and local AWS services (local/services), with real child
+ * processes, a real dynalite, a real TLS server holding the emulator's certificate and real AWS SDK v3 clients.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as https from 'https';
+import * as net from 'net';
+import * as path from 'path';
+import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { FunctionModel, FunctionInvoker, TableModel } from '../../local/model';
+import { createInvoker } from '../../local/runtime/invoker';
+import { createTables, LocalDynamo, localDynamoClient, startLocalDynamo } from '../../local/services/local-dynamo';
+import { SecretsService, startSecretsService } from '../../local/services/secrets-service';
+import { createCertificate, LocalCertificate } from '../../local/services/certificate';
+
+const FIXTURES = path.join(__dirname, 'fixtures');
+const REGION = 'us-east-1';
+const API_ID = 'a1b2c3d4e5';
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:JwtSecret-AbC123';
+
+function fn(id: string, handler: string, extra: Partial<FunctionModel> = {}): FunctionModel {
+  return {
+    id: `Fixture/${id}`, stackName: 'Fixture', logicalId: id, functionName: `Fixture-${id}-ABCDEF123456`,
+    handler, runtime: 'nodejs22.x', codeDir: path.join(FIXTURES, 'handlers'),
+    environment: {}, timeoutSeconds: 10, memorySize: 256, ...extra,
+  };
+}
+
+const TABLE: TableModel = {
+  stackName: 'Fixture', logicalId: 'Connections', tableName: 'Fixture-Connections-0123456789AB', ttlAttribute: 'expiresAt',
+  createTableInput: {
+    TableName: 'Fixture-Connections-0123456789AB',
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'room', AttributeType: 'S' }, { AttributeName: 'connectionId', AttributeType: 'S' },
+    ],
+    BillingMode: 'PAY_PER_REQUEST',
+    GlobalSecondaryIndexes: [{
+      IndexName: 'byRoom',
+      KeySchema: [{ AttributeName: 'room', KeyType: 'HASH' }, { AttributeName: 'connectionId', KeyType: 'RANGE' }],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    }],
+  },
+};
+
+const FUNCTIONS = [
+  fn('Cjs', 'cjs.handler', { environment: { OWN_SETTING: 'cjs-only' } }),
+  fn('Nested', 'cjs.nested.deeper'),
+  fn('Fails', 'cjs.fails'),
+  fn('Slow', 'cjs.slow'),
+  fn('Pooled', 'cjs.slow'),
+  fn('Exits', 'cjs.exits'),
+  fn('Forever', 'cjs.forever', { timeoutSeconds: 1 }),
+  fn('Callback', 'callback.handler', { environment: { OWN_SETTING: 'callback-only' } }),
+  fn('Mjs', 'module.main'),
+  fn('EsmPackage', 'index.handler', { codeDir: path.join(FIXTURES, 'esm-package') }),
+  fn('Missing', 'nowhere.handler'),
+  fn('NotExported', 'cjs.absent'),
+  fn('Python', 'app.handler', { runtime: 'python3.12' }),
+  fn('Put', 'aws-services.putAndGet', { environment: { TABLE_NAME: TABLE.tableName } }),
+  fn('Secret', 'aws-services.readSecret'),
+  fn('Post', 'aws-services.post'),
+];
+
+/** Stands in for the gateway: a TLS server with the emulator's certificate that records @connections calls. */
+async function startFakeGateway(cert: LocalCertificate) {
+  const calls: Array<{ method: string; url: string; host: string; body: string }> = [];
+  const server = https.createServer({ cert: cert.cert, key: cert.key }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      calls.push({ method: req.method!, url: req.url!, host: String(req.headers.host), body: Buffer.concat(chunks).toString() });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { calls, port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(r)) };
+}
+
+let dynamo: LocalDynamo;
+let secrets: SecretsService;
+let cert: LocalCertificate;
+let gateway: Awaited<ReturnType<typeof startFakeGateway>>;
+let invoker: FunctionInvoker;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  process.env.WSGATE_TEST_EMULATOR_ONLY = 'must not leak into functions';
+  dynamo = await startLocalDynamo();
+  await createTables(dynamo.endpoint, [TABLE]);
+  secrets = await startSecretsService({ secrets: { 'Fixture/JwtSecret': SECRET_ARN }, secretValue: 'test-local-key' });
+  cert = await createCertificate([`*.execute-api.${REGION}.amazonaws.com`]);
+  gateway = await startFakeGateway(cert);
+  invoker = createInvoker({
+    functions: Object.fromEntries(FUNCTIONS.map((f) => [f.id, f])),
+    region: REGION,
+    dynamodb: dynamo.endpoint,
+    secretsManager: secrets.endpoint,
+    gatewayHosts: [`*.execute-api.${REGION}.amazonaws.com`],
+    gatewayPort: gateway.port,
+    caFile: cert.certFile,
+    maxInstancesPerFunction: 2,
+    log: (id, _stream, line) => logs.push(`${id}: ${line}`),
+  });
+});
+
+afterAll(async () => {
+  delete process.env.WSGATE_TEST_EMULATOR_ONLY;
+  await invoker?.close();
+  await gateway?.close();
+  await secrets?.close();
+  await dynamo?.close();
+});
+
+describe('createInvoker: handler styles (Node.js Lambda runtime)', () => {
+  test('GIVEN a CommonJS async handler WHEN invoked THEN it gets the event and a Lambda-like context', async () => {
+    const out = await invoker.invoke('Fixture/Cjs', { hello: 'world' });
+    const result = out.result as any;
+    expect(out.error).toBeUndefined();
+    expect(result.event).toEqual({ hello: 'world' });
+    expect(result.functionName).toBe('Fixture-Cjs-ABCDEF123456');
+    expect(result.awsRequestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(result.remainingMs).toBeGreaterThan(0);
+    expect(result.remainingMs).toBeLessThanOrEqual(10_000);
+  });
+
+  test('GIVEN a nested export path WHEN invoked THEN file.a.b resolves as the runtime does', async () => {
+    expect((await invoker.invoke('Fixture/Nested', {})).result).toBe('nested export');
+  });
+
+  test('GIVEN an ESM handler (.mjs, and .js under "type": "module") WHEN invoked THEN it is loaded with import()', async () => {
+    expect((await invoker.invoke('Fixture/Mjs', { n: 1 })).result).toEqual({ esm: true, file: 'module.mjs', echo: { n: 1 } });
+    expect((await invoker.invoke('Fixture/EsmPackage', {})).result).toEqual({ esm: true });
+  });
+
+  test('GIVEN a callback-style handler WHEN it calls back with a value or an error THEN that is the outcome', async () => {
+    expect((await invoker.invoke('Fixture/Callback', {})).result).toEqual({ calledBack: true, functionName: 'Fixture-Callback-ABCDEF123456' });
+    expect((await invoker.invoke('Fixture/Callback', { fail: 'x' })).error).toEqual({ errorType: 'Error', errorMessage: 'callback error for x' });
+  });
+
+  test('GIVEN a handler that throws WHEN invoked THEN the outcome is an error with its name and message', async () => {
+    const out = await invoker.invoke('Fixture/Fails', {});
+    expect(out.error).toEqual({ errorType: 'FixtureError', errorMessage: 'the fixture refuses' });
+    expect(out.result).toBeUndefined();
+  });
+
+  test('GIVEN bad handler strings, an unknown id or a Python runtime WHEN invoked THEN a clear error names the problem', async () => {
+    expect((await invoker.invoke('Fixture/Missing', {})).error).toEqual(expect.objectContaining({ errorType: 'Runtime.ImportModuleError', errorMessage: expect.stringMatching(/nowhere/) }));
+    expect((await invoker.invoke('Fixture/NotExported', {})).error).toEqual(expect.objectContaining({ errorType: 'Runtime.HandlerNotFound', errorMessage: expect.stringMatching(/cjs\.absent/) }));
+    expect((await invoker.invoke('Fixture/Nope', {})).error?.errorMessage).toMatch(/Function not found: Fixture\/Nope/);
+    expect((await invoker.invoke('Fixture/Python', {})).error?.errorMessage).toMatch(/python3\.12 is not supported/);
+  });
+
+  test('GIVEN invalid invoker options WHEN created THEN it throws naming the option', () => {
+    expect(() => createInvoker({ functions: {}, maxInstancesPerFunction: 0 })).toThrow(/maxInstancesPerFunction/);
+    expect(() => createInvoker(undefined as any)).toThrow(/options\.functions/);
+  });
+});
+
+describe('createInvoker: environment isolation', () => {
+  test('GIVEN two functions WHEN each reads process.env THEN it sees its own variables, the Lambda ones, and nothing of the emulator', async () => {
+    const cjsEnv = (await invoker.invoke('Fixture/Cjs', {})).result as any;
+    const env = cjsEnv.env as Record<string, string>;
+    expect(env).toEqual(expect.objectContaining({
+      OWN_SETTING: 'cjs-only', AWS_REGION: REGION, AWS_DEFAULT_REGION: REGION,
+      AWS_LAMBDA_FUNCTION_NAME: 'Fixture-Cjs-ABCDEF123456', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', _HANDLER: 'cjs.handler', AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint, NODE_EXTRA_CA_CERTS: cert.certFile,
+      AWS_ACCESS_KEY_ID: expect.any(String), AWS_SECRET_ACCESS_KEY: expect.any(String),
+    }));
+    expect(env.WSGATE_TEST_EMULATOR_ONLY).toBeUndefined();
+    expect(process.env.WSGATE_TEST_EMULATOR_ONLY).toBeDefined();
+    for (const key of Object.keys(process.env).filter((k) => k.startsWith('JEST') || k === 'HOME' || k === 'npm_lifecycle_event')) {
+      expect(env[key]).toBeUndefined();
+    }
+    const otherPid = ((await invoker.invoke('Fixture/Slow', { ms: 1 })).result as any).pid;
+    expect(otherPid).not.toBe(cjsEnv.pid);
+  });
+});
+
+describe('createInvoker: instances (warm reuse, pool, timeout, crash)', () => {
+  test('GIVEN a warm instance WHEN invoked again THEN module scope survived in the same process', async () => {
+    const first = (await invoker.invoke('Fixture/Cjs', {})).result as any;
+    const second = (await invoker.invoke('Fixture/Cjs', {})).result as any;
+    expect(second.pid).toBe(first.pid);
+    expect(second.invocations).toBe(first.invocations + 1);
+  });
+
+  test('GIVEN a pool of 2 WHEN 5 invocations overlap THEN all succeed on at most 2 processes (the rest queued)', async () => {
+    const outcomes = await Promise.all([1, 2, 3, 4, 5].map(() => invoker.invoke('Fixture/Pooled', { ms: 150 })));
+    expect(outcomes.every((o) => (o.result as any)?.waited === 150)).toBe(true);
+    const pids = new Set(outcomes.map((o) => (o.result as any).pid));
+    expect(pids.size).toBeGreaterThanOrEqual(1);
+    expect(pids.size).toBeLessThanOrEqual(2);
+  });
+
+  test('GIVEN a 1 s timeout WHEN the handler never finishes THEN the outcome is timedOut and the next call gets a fresh instance', async () => {
+    const out = await invoker.invoke('Fixture/Forever', {});
+    expect(out.timedOut).toBe(true);
+    expect(out.result).toBeUndefined();
+    expect(out.error).toBeUndefined();
+    expect((await invoker.invoke('Fixture/Forever', {})).timedOut).toBe(true);
+  });
+
+  test('GIVEN a handler that exits its process WHEN invoked THEN the outcome is Runtime.ExitError and a new instance serves the next call', async () => {
+    const crash = await invoker.invoke('Fixture/Exits', {});
+    expect(crash.error).toEqual({ errorType: 'Runtime.ExitError', errorMessage: expect.stringMatching(/exit status 3/) });
+    const again = await invoker.invoke('Fixture/Exits', {});
+    expect(again.error?.errorMessage).toMatch(/exit status 3/);
+  });
+});
+
+describe('unmodified handlers reach the local services', () => {
+  test('GIVEN an unbundled handler with a default-endpoint DynamoDB client WHEN it puts and gets THEN the local table holds the item', async () => {
+    const out = await invoker.invoke('Fixture/Put', { pk: 'conn#A', note: 'stored locally' });
+    expect(out.error).toBeUndefined();
+    expect(out.result).toEqual({ note: 'stored locally' });
+  });
+
+  test('GIVEN a template secret WHEN a handler reads it by ARN or name THEN it gets the local key; others are ResourceNotFoundException', async () => {
+    expect((await invoker.invoke('Fixture/Secret', { secretId: SECRET_ARN })).result).toEqual({ secret: 'test-local-key' });
+    expect((await invoker.invoke('Fixture/Secret', { secretId: 'JwtSecret' })).result).toEqual({ secret: 'test-local-key' });
+    expect((await invoker.invoke('Fixture/Secret', { secretId: 'OtherSecret' })).error?.errorType).toBe('ResourceNotFoundException');
+  });
+
+  test('GIVEN the callback URL from api id + region (spec §1) WHEN a handler posts THEN the TLS request reaches the emulator port with the AWS host', async () => {
+    const before = gateway.calls.length;
+    const out = await invoker.invoke('Fixture/Post', { apiId: API_ID, stage: 'prod', connectionId: 'BFaT_fALIAMCKug=', data: 'hi' });
+    expect(out.error).toBeUndefined();
+    expect(out.result).toEqual({ endpoint: `https://${API_ID}.execute-api.${REGION}.amazonaws.com/prod`, status: 200 });
+    // The SDK v3 client sends a literal `@` and percent-encodes the id's `=` (spec §5, §9.5).
+    expect(gateway.calls.slice(before)).toEqual([{
+      method: 'POST', url: '/prod/@connections/BFaT_fALIAMCKug%3D', host: `${API_ID}.execute-api.${REGION}.amazonaws.com`, body: 'hi',
+    }]);
+  });
+
+  test('GIVEN https://${domainName}/${stage} from the event (spec §9.6) WHEN a handler posts THEN it reaches the emulator and trusts its certificate', async () => {
+    const before = gateway.calls.length;
+    const event = { requestContext: { domainName: `localhost:${gateway.port}`, stage: 'local' }, connectionId: 'eHrdFcnvvHcCE-w=', data: 'yo' };
+    const out = await invoker.invoke('Fixture/Post', event);
+    expect(out.error).toBeUndefined();
+    expect(gateway.calls.slice(before)).toEqual([expect.objectContaining({ url: '/local/@connections/eHrdFcnvvHcCE-w%3D', host: `localhost:${gateway.port}`, body: 'yo' })]);
+  });
+});
+
+describe('local services', () => {
+  test('GIVEN an existing table WHEN createTables runs again THEN it is kept (idempotent) and its items survive', async () => {
+    const client = localDynamoClient(dynamo.endpoint);
+    await client.send(new PutItemCommand({ TableName: TABLE.tableName, Item: { pk: { S: 'conn#K' }, sk: { S: 'meta' } } }));
+    expect(await createTables(dynamo.endpoint, [TABLE])).toEqual([]);
+    const { Count } = await client.send(new QueryCommand({ TableName: TABLE.tableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'conn#K' } } }));
+    expect(Count).toBe(1);
+    client.destroy();
+  });
+
+  test('GIVEN bad inputs WHEN starting services THEN they reject naming what is wrong', async () => {
+    await expect(startLocalDynamo({ endpoint: 'not a url' })).rejects.toThrow(/not a URL/);
+    await expect(startSecretsService({ secrets: null as any })).rejects.toThrow(/options\.secrets/);
+    await expect(createCertificate(['bad host!'])).rejects.toThrow(/not host names: bad host!/);
+  });
+
+  test('GIVEN the secrets service WHEN asked for another operation THEN it answers an error naming it', async () => {
+    const client = new SecretsManagerClient({ endpoint: secrets.endpoint, region: REGION, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    await expect(client.send(new GetSecretValueCommand({ SecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:Nope-XyZ987' }))).rejects.toThrow(/can't find the specified secret/);
+    client.destroy();
+  });
+});
+
+const DDB_LOCAL_DIR = path.join(__dirname, '..', '..', '.wsgate', 'dynamodb-local');
+const hasDynamoDbLocal = fs.existsSync(path.join(DDB_LOCAL_DIR, 'DynamoDBLocal.jar'));
+const requireDynamoDbLocal = process.env.WSGATE_REQUIRE_DYNAMODB_LOCAL === '1';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('DynamoDB Local did not open its port');
+}
+
+(hasDynamoDbLocal || requireDynamoDbLocal ? describe : describe.skip)('AWS DynamoDB Local (scripts/fetch-dynamodb-local.sh)', () => {
+  test('GIVEN DynamoDB Local WHEN tables are created through startLocalDynamo({endpoint}) THEN a put is found through the GSI', async () => {
+    expect(hasDynamoDbLocal).toBe(true); // fails when WSGATE_REQUIRE_DYNAMODB_LOCAL=1 and the jar is absent
+    const port = await freePort();
+    const child = spawn('java', [`-Djava.library.path=${path.join(DDB_LOCAL_DIR, 'lib')}`, '-cp', `${path.join(DDB_LOCAL_DIR, 'DynamoDBLocal.jar')}:${path.join(DDB_LOCAL_DIR, 'lib', '*')}`,
+      'software.amazon.dynamodb.services.local.main.ServerRunner', '-inMemory', '-port', String(port)], { stdio: 'ignore' });
+    try {
+      await waitForPort(port, child);
+      const local = await startLocalDynamo({ endpoint: `http://127.0.0.1:${port}` });
+      expect(await createTables(local.endpoint, [TABLE])).toEqual([TABLE.tableName]);
+      expect(await createTables(local.endpoint, [TABLE])).toEqual([]);
+      const client: DynamoDBClient = localDynamoClient(local.endpoint);
+      await client.send(new PutItemCommand({ TableName: TABLE.tableName, Item: { pk: { S: 'conn#1' }, sk: { S: 'room#lobby' }, room: { S: 'lobby' }, connectionId: { S: '1' } } }));
+      const { Items } = await client.send(new QueryCommand({ TableName: TABLE.tableName, IndexName: 'byRoom', KeyConditionExpression: 'room = :r', ExpressionAttributeValues: { ':r': { S: 'lobby' } } }));
+      expect(Items).toEqual([{ pk: { S: 'conn#1' }, sk: { S: 'room#lobby' }, room: { S: 'lobby' }, connectionId: { S: '1' } }]);
+      client.destroy();
+      await local.close();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
