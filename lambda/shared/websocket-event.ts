@@ -25,6 +25,8 @@ function nonEmptyString(value: unknown): string | undefined {
 export function readEvent(event: unknown): WebSocketEventFacts {
   const ctx = field(event, 'requestContext');
   const connectedAt = field(ctx, 'connectedAt');
+  // spec §2.2: whether Lambda-proxy events carry authorizer values as strings or native JSON types is
+  // [UNCONFIRMED]; a numeric principalId is therefore accepted and turned into its string form.
   const principal = field(field(ctx, 'authorizer'), 'principalId');
   return {
     connectionId: nonEmptyString(field(ctx, 'connectionId')),
