@@ -1,0 +1,89 @@
+/**
+ * Synth benchmark: a fresh `node` process synthesizes an app into an empty output folder.
+ * Floor: an empty aws-cdk-lib stack; compared: the example chat app (bin/chat.ts) and the same topology with
+ * NodejsFunction handlers (bench/synth/nodejs-chat-stack.ts). All three are precompiled to JS the same way
+ * and run with `@aws-cdk/core:validateAgainstDefaultRules: true`.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { compileTree } from '../lib/compile';
+import { interleaved } from '../lib/interleave';
+import { progress } from '../lib/log';
+import { BENCH, ROOT, WORK } from '../lib/paths';
+import { ratio, summarize, Summary } from '../lib/stats';
+import { timeProcess } from '../lib/timing';
+
+export const SYNTH_TARGET_RATIO = 1.25;
+const CONTEXT = { '@aws-cdk/core:validateAgainstDefaultRules': true };
+
+export interface SynthResult {
+  readonly method: string;
+  readonly context: Record<string, unknown>;
+  readonly rounds: number;
+  readonly warmupRounds: number;
+  readonly samplesMs: Record<string, number[]>;
+  readonly summaryMs: Record<string, Summary>;
+  /** Median over the empty-stack median. */
+  readonly ratioToFloor: Record<string, number>;
+  readonly targetRatio: number;
+  readonly chatMeetsTarget: boolean;
+  /** Resources in each synthesized template, and whether a validation report was written. */
+  readonly templates: Record<string, { resources: number; validationReport: boolean }>;
+}
+
+function inspectOutput(outdir: string): { resources: number; validationReport: boolean } {
+  const templates = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
+  if (templates.length === 0) throw new Error(`synth wrote no template to ${outdir}`);
+  const resources = templates
+    .map((t) => Object.keys(JSON.parse(fs.readFileSync(path.join(outdir, t), 'utf8')).Resources ?? {}).length)
+    .reduce((a, b) => a + b, 0);
+  return { resources, validationReport: fs.existsSync(path.join(outdir, 'validation-report.json')) };
+}
+
+export async function runSynth(quick: boolean): Promise<SynthResult> {
+  progress('synth: compiling lib/, bin/ and bench/synth/ to JS');
+  const jsOf = await compileTree(['lib', 'bin', 'bench/synth']);
+  const apps: Record<string, string> = {
+    emptyStack: jsOf(path.join(BENCH, 'synth', 'empty-app.ts')),
+    chatApp: jsOf(path.join(ROOT, 'bin', 'chat.ts')),
+    nodejsFunctionChatApp: jsOf(path.join(BENCH, 'synth', 'nodejs-chat-app.ts')),
+  };
+  const outRoot = path.join(WORK, 'synth-out');
+  fs.rmSync(outRoot, { recursive: true, force: true });
+  const templates: SynthResult['templates'] = {};
+  let seq = 0;
+  const variants = Object.entries(apps).map(([name, file]) => ({
+    name,
+    run: async () => {
+      const outdir = path.join(outRoot, `${name}-${seq++}`);
+      const env = { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(CONTEXT) };
+      delete env.NODE_OPTIONS;
+      const { ms } = await timeProcess(process.execPath, [file], { cwd: ROOT, env });
+      templates[name] = inspectOutput(outdir);
+      fs.rmSync(outdir, { recursive: true, force: true });
+      return ms;
+    },
+  }));
+  const rounds = quick ? 5 : 7;
+  const warmupRounds = 1;
+  const samplesMs = await interleaved(variants, rounds, warmupRounds, (name, round, ms) =>
+    progress(`synth: ${name} ${round < 0 ? 'warm-up' : `run ${round + 1}/${rounds}`}: ${ms.toFixed(0)} ms`),
+  );
+  const summaryMs = Object.fromEntries(Object.entries(samplesMs).map(([k, v]) => [k, summarize(v)]));
+  const floor = summaryMs.emptyStack.median;
+  const ratioToFloor = Object.fromEntries(Object.entries(summaryMs).map(([k, s]) => [k, ratio(s.median, floor)]));
+  return {
+    method:
+      'fresh `node <app>.js` per run (wall time from spawn to exit), sources precompiled to CommonJS with an esbuild transform ' +
+      '(no bundling; aws-cdk-lib loaded from node_modules), CDK_OUTDIR a new empty folder, context via CDK_CONTEXT_JSON',
+    context: CONTEXT,
+    rounds,
+    warmupRounds,
+    samplesMs,
+    summaryMs,
+    ratioToFloor,
+    targetRatio: SYNTH_TARGET_RATIO,
+    chatMeetsTarget: ratioToFloor.chatApp <= SYNTH_TARGET_RATIO,
+    templates,
+  };
+}
