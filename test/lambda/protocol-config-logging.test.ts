@@ -22,6 +22,7 @@ describe('protocol: parseChatFrame (design.md "Example app protocol")', () => {
     ['broadcast (no room)', '{"action":"sendmessage","data":{"text":"hi"}}', { action: 'sendmessage', room: null, text: 'hi' }],
     ['broadcast (room null)', '{"data":{"room":null,"text":"hi"},"action":"sendmessage"}', { action: 'sendmessage', room: null, text: 'hi' }],
     ['64-character room', JSON.stringify({ action: 'join', data: { room: 'r'.repeat(64) } }), { action: 'join', room: 'r'.repeat(64) }],
+    ['text that looks like deep JSON', '{"action":"sendmessage","data":{"text":"[[[[[[[[[[{{{{{{{{\\"x"}}', { action: 'sendmessage', room: null, text: '[[[[[[[[[[{{{{{{{{"x' }],
     ['multi-line text with tab', '{"action":"sendmessage","data":{"text":"a\\tb\\r\\nc"}}', { action: 'sendmessage', room: null, text: 'a\tb\r\nc' }],
   ])('GIVEN a valid %s frame WHEN parsed THEN it becomes the typed command', (_name, body, command) => {
     expect(parseChatFrame(body)).toEqual({ ok: true, value: command });

@@ -48,7 +48,7 @@ afterAll(async () => {
 let idCount = 0;
 /** Connection ids shaped like API Gateway's (spec §1: 16 chars, URL-safe base64, ends with `=`). */
 function newId(): string {
-  return `Id${String(++idCount).padStart(4, '0')}_x-AbCdE=`.slice(0, 15) + '=';
+  return `Id${String(++idCount).padStart(4, '0')}_x-AbCdEf`.slice(0, 15) + '=';
 }
 
 interface World {
@@ -303,6 +303,19 @@ describe('join / leave / sendmessage (design.md protocol table)', () => {
     expect(api.received('Expired0000000A=')).toEqual([]);
     expect((await dynamo.snapshot(w.table)).some((i) => i.connectionId === stale)).toBe(false);
     expect((await dynamo.snapshot(w.table)).filter((i) => ids.includes(String(i.connectionId)))).toHaveLength(7);
+  });
+
+  test('GIVEN a message is sent WHEN the handler logs THEN no log line contains the message text', async () => {
+    const lines: string[] = [];
+    const w = await world();
+    const [id] = await connectClients(w, 1);
+    const secret = 'my-very-private-words';
+    await createSendMessageHandler({ ...w.deps, log: createLogger({}, (l) => lines.push(l)) })(
+      messageEvent(id, JSON.stringify({ action: 'sendmessage', data: { text: secret } })),
+    );
+    expect(api.received(id)).toEqual([expect.objectContaining({ text: secret })]);
+    expect(lines.map((l) => JSON.parse(l).event)).toEqual(['message_sent']);
+    expect(lines.join('\n')).not.toContain(secret);
   });
 
   test('GIVEN an event without authorizer principal WHEN sending THEN "from" is the user recorded at $connect', async () => {
