@@ -252,8 +252,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       closing = true;
       for (const connection of connections.values()) connection.closeFromServer(GOING_AWAY);
       const deadline = Date.now() + 5000;
+      // Poll on timers (not microtasks) so socket close events and invocations can progress.
       while ((connections.size > 0 || inFlight.size > 0) && Date.now() < deadline) {
-        await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => setTimeout(r, 50))]);
+        await new Promise((r) => setTimeout(r, 20));
       }
       for (const client of wss.clients) client.terminate();
       wss.close();
