@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BundledHandler, bundledHandlerCode } from './bundled-handler';
+import { acknowledgeHandlerFunctionFindings, acknowledgeTracingWildcard } from './nag-acknowledgements';
 
 /** Settings shared by every Lambda function the constructs create. */
 export interface HandlerFunctionOptions {
@@ -27,6 +28,13 @@ export interface HandlerFunctionOptions {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * X-Ray tracing of the handler functions.
+   *
+   * @default lambda.Tracing.ACTIVE - every invocation is sampled and traced
+   */
+  readonly tracing?: lambda.Tracing;
 }
 
 /** Properties of a {@link HandlerFunction}. */
@@ -51,6 +59,7 @@ export class HandlerFunction extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const tracing = props.tracing ?? lambda.Tracing.ACTIVE;
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `wsgate ${props.handler.name} handler`,
@@ -66,8 +75,11 @@ export class HandlerFunction extends Construct {
       environment: props.environment,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      tracing,
       role,
     });
+    acknowledgeHandlerFunctionFindings(this);
+    if (tracing === lambda.Tracing.ACTIVE) acknowledgeTracingWildcard(this);
     // The role's policy must exist before the function can log its first invocation.
     this.function.node.addDependency(role);
   }

@@ -5,6 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { BundledHandler } from './bundled-handler';
 import { HandlerFunction, HandlerFunctionOptions } from './handler-function';
+import { acknowledgeSigningSecretRotation } from './nag-acknowledgements';
 import { TokenSource } from './token-source';
 
 /** How the `$connect` authorizer verifies tokens (CONTRIBUTING.md "Authorizer signing keys"). */
@@ -65,12 +66,7 @@ export class JwtAuthorizer extends Construct {
     if (props.jwksUrl !== undefined) {
       keyEnvironment.JWKS_URL = props.jwksUrl;
     } else {
-      this.signingSecret =
-        props.signingSecret ??
-        new secretsmanager.Secret(this, 'SigningSecret', {
-          description: 'wsgate: HS256 key that signs and verifies WebSocket connection tokens',
-          generateSecretString: { passwordLength: 64, excludePunctuation: true },
-        });
+      this.signingSecret = props.signingSecret ?? this.generateSigningSecret();
       keyEnvironment.JWT_SECRET_ARN = this.signingSecret.secretArn;
     }
 
@@ -79,6 +75,7 @@ export class JwtAuthorizer extends Construct {
       memorySize: props.memorySize,
       timeout: props.timeout,
       logRetention: props.logRetention,
+      tracing: props.tracing,
       environment: {
         TOKEN_SOURCE: this.tokenSource.environmentValue,
         JWT_ISSUER: props.issuer,
@@ -92,6 +89,15 @@ export class JwtAuthorizer extends Construct {
     this.routeAuthorizer = new authorizers.WebSocketLambdaAuthorizer('Authorizer', this.function, {
       identitySource: [this.tokenSource.identitySource],
     });
+  }
+
+  private generateSigningSecret(): secretsmanager.ISecret {
+    const secret = new secretsmanager.Secret(this, 'SigningSecret', {
+      description: 'wsgate: HS256 key that signs and verifies WebSocket connection tokens',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    acknowledgeSigningSecretRotation(secret);
+    return secret;
   }
 }
 

@@ -11,6 +11,10 @@ import { ConnectionsTable } from './connections-table';
 import { HandlerFunction, HandlerFunctionOptions } from './handler-function';
 import { JwtAuthorizer, JwtAuthorizerOptions } from './jwt-authorizer';
 import { RouteHandler } from './route-handler';
+import {
+  acknowledgeManageConnectionsWildcard,
+  acknowledgeRouteWithoutAuthorizer,
+} from './nag-acknowledgements';
 import { RouteScopedLambdaIntegration } from './route-integration';
 import {
   RESERVED_ROUTE_KEYS,
@@ -214,6 +218,18 @@ export class WebSocketGateway extends Construct {
     });
   }
 
+  /** Lets a bundled handler post to clients; the connection-id wildcard is acknowledged for it. */
+  private grantBundledHandlerPost(fn: lambda.IFunction): void {
+    this.grantPostToConnections(fn);
+    acknowledgeManageConnectionsWildcard(fn.node.scope ?? fn, this.postToConnectionsFinding());
+  }
+
+  /** How cdk-nag names the ManageConnections resource in its IAM5 finding. */
+  private postToConnectionsFinding(): string {
+    const apiLogicalId = Stack.of(this).getLogicalId(this.api.node.defaultChild as apigwv2.CfnApi);
+    return `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${this.stageName}/POST/@connections/*`;
+  }
+
   /** The custom route keys, for the `$default` handler's error frame. */
   private get customRouteKeys(): string[] {
     return this.routeKeys.filter((key) => !RESERVED_ROUTE_KEYS.includes(key));
@@ -234,12 +250,14 @@ export class WebSocketGateway extends Construct {
     fn: lambda.IFunction,
     options: { authorizer?: apigwv2.IWebSocketRouteAuthorizer; apiKeyRequired?: boolean; returnResponse?: boolean },
   ): apigwv2.WebSocketRoute {
-    return new apigwv2.WebSocketRoute(this, `Route${routeKey}`, {
+    const route = new apigwv2.WebSocketRoute(this, `Route${routeKey}`, {
       webSocketApi: this.api,
       routeKey,
       integration: new RouteScopedLambdaIntegration('Integration', fn, this.stageName),
       ...options,
     });
+    if (!options.authorizer) acknowledgeRouteWithoutAuthorizer(route);
+    return route;
   }
 
   /** The function of a bundled handler: created on first use with its environment and grants. */
@@ -251,6 +269,7 @@ export class WebSocketGateway extends Construct {
       memorySize: this.props.memorySize,
       timeout: this.props.timeout,
       logRetention: this.props.logRetention,
+      tracing: this.props.tracing,
       environment: this.environmentFor(handler),
     }).function;
     this.grantFor(handler, fn);
@@ -297,18 +316,18 @@ export class WebSocketGateway extends Construct {
         return;
       case BundledHandler.DEFAULT:
         this.table.grantRemoveConnection(fn);
-        this.grantPostToConnections(fn);
+        this.grantBundledHandlerPost(fn);
         return;
       case BundledHandler.JOIN:
       case BundledHandler.LEAVE:
         this.table.grantManageMemberships(fn);
         this.table.grantRemoveConnection(fn);
-        this.grantPostToConnections(fn);
+        this.grantBundledHandlerPost(fn);
         return;
       case BundledHandler.SEND_MESSAGE:
         this.table.grantReadConnections(fn);
         this.table.grantRemoveConnection(fn);
-        this.grantPostToConnections(fn);
+        this.grantBundledHandlerPost(fn);
         return;
       default:
         throw new Error(`wsgate: no permissions are defined for the bundled '${handler.name}' handler.`);

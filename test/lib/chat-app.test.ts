@@ -145,6 +145,14 @@ describe('example chat app template', () => {
     template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
   });
 
+  test('THEN a * resource appears only on the X-Ray write actions, which accept no resource-level permissions', () => {
+    const starred = allPolicyStatements(template).filter((s) => JSON.stringify(s.Resource) === '"*"');
+    expect(starred.length).toBeGreaterThan(0);
+    for (const statement of starred) {
+      expect(actionsOf(statement).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    }
+  });
+
   test('THEN every Lambda permission has a SourceArn scoped to one route of the stage or to the authorizer', () => {
     const permissions = resourcesOfType('AWS::Lambda::Permission');
     // one per route plus the authorizer's

@@ -165,6 +165,20 @@ describe('WebSocketGateway', () => {
     template.allResourcesProperties('AWS::Lambda::Function', { MemorySize: 512, Timeout: 20 });
   });
 
+  test('GIVEN defaults WHEN synthesized THEN every function traces actively', () => {
+    const stack = newValidatedStack();
+    gatewayIn(stack);
+    Template.fromStack(stack).allResourcesProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+  });
+
+  test('GIVEN tracing DISABLED WHEN synthesized THEN no function traces and no role may write to X-Ray', () => {
+    const stack = newValidatedStack();
+    gatewayIn(stack, { tracing: lambda.Tracing.DISABLED });
+    const template = Template.fromStack(stack);
+    template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: Match.absent() });
+    expect(allPolicyStatements(template).flatMap(actionsOf).filter((a) => a.startsWith('xray:'))).toEqual([]);
+  });
+
   test('GIVEN TokenSource.header(Authorization) WHEN synthesized THEN the authorizer reads that header', () => {
     const stack = newValidatedStack();
     gatewayIn(stack, { tokenSource: TokenSource.header('Authorization') });

@@ -47,5 +47,5 @@ export function allPolicyStatements(template: Template): Array<Record<string, un
 /** The actions of a statement as a list. */
 export function actionsOf(statement: Record<string, unknown>): string[] {
   const action = statement.Action;
-  return Array.isArray(action) ? (action as string[]) : [action as string];
+  return Array.isArray(action) ? [...(action as string[])] : [action as string];
 }
