@@ -73,12 +73,41 @@ function codeFolder(stack: StackArtifact, logicalId: string, props: Record<strin
     if (!fs.statSync(dir).isDirectory()) throw new AssemblyError(`${label}: asset ${dir} is a file, not an unpacked folder (zip assets are not supported)`);
     return dir;
   }
-  const inline = (props.Code as { ZipFile?: unknown } | undefined)?.ZipFile;
+  const code = props.Code as { ZipFile?: unknown; S3Key?: unknown } | undefined;
+  const fromManifest = typeof code?.S3Key === 'string' ? assetSourceByObjectKey(stack.assemblyDir).get(code.S3Key) : undefined;
+  if (fromManifest) {
+    if (!fs.existsSync(fromManifest)) throw new AssemblyError(`${label}: asset folder ${fromManifest} is missing (re-run \`cdk synth\`)`);
+    return fromManifest;
+  }
+  const inline = code?.ZipFile;
   if (typeof inline === 'string') {
     const dir = path.join(os.tmpdir(), 'wsgate-inline-code', createHash('sha256').update(`${label}\n${inline}`).digest('hex').slice(0, 16));
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'index.js'), inline);
     return dir;
   }
-  throw new AssemblyError(`${label}: no local code (no aws:asset:path metadata and no inline ZipFile); synthesize with asset metadata enabled`);
+  throw new AssemblyError(`${label}: no local code (no aws:asset:path metadata, no asset manifest entry for its S3Key and no inline ZipFile)`);
+}
+
+/**
+ * Without asset metadata (apps synthesized outside the CDK CLI), the asset manifests (`*.assets.json`) still map
+ * each file asset's object key to its folder in the assembly.
+ */
+function assetSourceByObjectKey(assemblyDir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const file of fs.readdirSync(assemblyDir).filter((f) => f.endsWith('.assets.json'))) {
+    let manifest: { files?: Record<string, { source?: { path?: string }; destinations?: Record<string, { objectKey?: string }> }> };
+    try {
+      manifest = JSON.parse(fs.readFileSync(path.join(assemblyDir, file), 'utf8'));
+    } catch {
+      continue;
+    }
+    for (const asset of Object.values(manifest.files ?? {})) {
+      if (!asset.source?.path) continue;
+      for (const destination of Object.values(asset.destinations ?? {})) {
+        if (destination.objectKey) out.set(destination.objectKey, path.resolve(assemblyDir, asset.source.path));
+      }
+    }
+  }
+  return out;
 }
