@@ -126,6 +126,10 @@ export async function decideHandshake(
     if (!decision.accepted) return decision;
     authorizer = decision.authorizer;
   }
+  if (connectRoute?.unsupported) {
+    log(`$connect: ${connectRoute.unsupported}`);
+    return reject(502, 'Internal server error');
+  }
   if (!connectRoute?.functionId) return { accepted: true, authorizer };
   const outcome = await invoker.invoke(connectRoute.functionId, connectEvent(facts, request, authorizer, Date.now()));
   if (outcome.error || outcome.timedOut) {

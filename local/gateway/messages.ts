@@ -58,6 +58,12 @@ export async function handleMessage(
     connection.sendText(gatewayErrorFrame('Forbidden', connection.id, requestId));
     return;
   }
+  if (route.unsupported) {
+    // A route the emulator cannot run (e.g. a non-Lambda integration) answers like a failed integration.
+    log(`route ${route.routeKey}: ${route.unsupported}`);
+    connection.sendText(gatewayErrorFrame('Internal server error', connection.id, requestId));
+    return;
+  }
   if (!route.functionId) return;
   let outcome;
   try {

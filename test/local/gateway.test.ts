@@ -457,7 +457,7 @@ describe('@connections with the real SDK client (spec §5)', () => {
     const info = await managementClient().send(new GetConnectionCommand({ ConnectionId: connectionId }));
     expect(info.Identity?.SourceIp).toBe('127.0.0.1');
     // The SDK drops nulls, so the wire body is checked too: userAgent is null when none was sent (spec §5, D15).
-    const wire = await (await fetch(`http://127.0.0.1:${port}/dev/@connections/${encodeURIComponent(connectionId)}`)).json();
+    const wire: any = await (await fetch(`http://127.0.0.1:${port}/dev/@connections/${encodeURIComponent(connectionId)}`)).json();
     expect(wire.identity).toEqual({ sourceIp: '127.0.0.1', userAgent: null });
     expect(new Date(wire.connectedAt).toISOString()).toBe(wire.connectedAt);
     expect(info.ConnectedAt).toBeInstanceOf(Date);

@@ -1,0 +1,167 @@
+/**
+ * `startEmulator`: runs every WebSocket API of a cloud assembly on this machine. Loads the assembly, starts (or
+ * uses) DynamoDB and creates the template's tables, answers Secrets Manager with the local key, makes a certificate
+ * for the API hosts, then starts the function invoker and the gateway on one 127.0.0.1 port.
+ */
+import { loadAssembly } from './assembly/load';
+import { LOCAL_SECRET_DEFAULT } from './dev-token';
+import { devEndpoints, APP_PATH, TOKEN_PATH } from './gateway/dev-endpoints';
+import { PORT_DEFAULT, startGateway, type Gateway, type StageEndpoint } from './gateway/gateway';
+import type { AssemblyModel, FunctionInvoker, InvocationOutcome } from './model';
+import { createInvoker } from './runtime/invoker';
+import type { LogSink } from './runtime/instance';
+import { createCertificate } from './services/certificate';
+import { createTables, startLocalDynamo } from './services/local-dynamo';
+import { startSecretsService } from './services/secrets-service';
+
+export interface EmulatorOptions {
+  /** The cloud assembly folder (`cdk.out`). */
+  readonly assemblyDir: string;
+  /** @default 3001; 0 picks a free port */
+  readonly port?: number;
+  /** Only this stack. @default every stack */
+  readonly stack?: string;
+  /** @default the stack's region, else us-east-1 */
+  readonly region?: string;
+  /** @default the stack's account, else 123456789012 */
+  readonly accountId?: string;
+  /** An external DynamoDB-compatible endpoint (e.g. DynamoDB Local). @default - an embedded dynalite */
+  readonly dynamodbEndpoint?: string;
+  /** @default 600000 (10 minutes) */
+  readonly idleTimeoutMs?: number;
+  /** @default 7200000 (2 hours) */
+  readonly maxDurationMs?: number;
+  /** Folder served at /_wsgate/app/. @default - not served */
+  readonly staticDir?: string;
+  /** What Secrets Manager answers for every secret, and the dev tokens' key. @default LOCAL_SECRET_DEFAULT */
+  readonly localSecret?: string;
+  /** Gateway messages (failed handlers, refused handshakes). @default - dropped */
+  readonly log?: (line: string) => void;
+  /** Function output. @default each line to stderr, prefixed with the function id */
+  readonly functionLog?: LogSink;
+}
+
+export interface RunningEmulator {
+  readonly port: number;
+  readonly endpoints: StageEndpoint[];
+  readonly dynamodbEndpoint: string;
+  readonly tokenUrl: string;
+  /** @default - undefined when no static folder was given */
+  readonly appUrl?: string;
+  /** What the emulator cannot run or does not check, naming the resource. */
+  readonly warnings: readonly string[];
+  readonly model: AssemblyModel;
+  close(): Promise<void>;
+}
+
+/** `iss` / `aud` of the first authorizer function with JWT_ISSUER / JWT_AUDIENCE in its environment. */
+function tokenClaims(model: AssemblyModel): { issuer?: string; audience?: string } {
+  for (const api of model.apis) {
+    for (const route of api.routes) {
+      const fn = route.authorizer ? model.functions[route.authorizer.functionId] : undefined;
+      if (fn && (fn.environment.JWT_ISSUER || fn.environment.JWT_AUDIENCE)) {
+        return { issuer: fn.environment.JWT_ISSUER || undefined, audience: fn.environment.JWT_AUDIENCE || undefined };
+      }
+    }
+  }
+  return {};
+}
+
+/** Forwards to the real invoker once it exists (it needs the gateway's port, known only after listening). */
+class DeferredInvoker implements FunctionInvoker {
+  private target?: FunctionInvoker;
+  private readonly ready: Promise<FunctionInvoker>;
+  private resolveReady!: (invoker: FunctionInvoker) => void;
+
+  constructor() {
+    this.ready = new Promise((resolve) => (this.resolveReady = resolve));
+  }
+
+  attach(invoker: FunctionInvoker): void {
+    this.target = invoker;
+    this.resolveReady(invoker);
+  }
+
+  async invoke(functionId: string, event: unknown): Promise<InvocationOutcome> {
+    return (this.target ?? (await this.ready)).invoke(functionId, event);
+  }
+
+  async close(): Promise<void> {
+    await this.target?.close();
+  }
+}
+
+export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
+  const model = loadAssembly(options.assemblyDir, { stack: options.stack, region: options.region, accountId: options.accountId });
+  if (model.apis.length === 0) {
+    throw new Error(
+      `No WebSocket API in ${options.assemblyDir}${options.stack ? ` (stack ${options.stack})` : ''}: ` +
+        'the emulator runs AWS::ApiGatewayV2::Api resources with ProtocolType WEBSOCKET. Did `cdk synth` run?',
+    );
+  }
+  const stopOnFailure: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stopOnFailure.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const dynamo = await startLocalDynamo({ endpoint: options.dynamodbEndpoint });
+    stopOnFailure.push(() => dynamo.close());
+    await createTables(dynamo.endpoint, model.tables);
+    const secret = options.localSecret ?? LOCAL_SECRET_DEFAULT;
+    const secrets = await startSecretsService({ secrets: model.secrets, secretValue: secret });
+    stopOnFailure.push(() => secrets.close());
+    const regions = [...new Set(model.apis.map((a) => a.region))];
+    const gatewayHosts = regions.flatMap((r) => [`*.execute-api.${r}.amazonaws.com`, `*.execute-api.${r}.amazonaws.com.cn`]);
+    const certificate = await createCertificate(gatewayHosts);
+    const invoker = new DeferredInvoker();
+    stopOnFailure.push(() => invoker.close());
+    const claims = tokenClaims(model);
+    const gateway: Gateway = await startGateway({
+      apis: model.apis,
+      invoker,
+      port: options.port ?? PORT_DEFAULT,
+      tls: { key: certificate.key, cert: certificate.cert },
+      idleTimeoutMs: options.idleTimeoutMs,
+      maxDurationMs: options.maxDurationMs,
+      extraHttp: devEndpoints({ secret, ...claims, staticDir: options.staticDir }),
+      log: options.log,
+    });
+    stopOnFailure.unshift(() => gateway.close());
+    invoker.attach(
+      createInvoker({
+        functions: model.functions,
+        region: options.region ?? model.apis[0].region,
+        accountId: options.accountId ?? model.apis[0].accountId,
+        dynamodb: dynamo.endpoint,
+        secretsManager: secrets.endpoint,
+        gatewayHosts,
+        gatewayPort: gateway.port,
+        caFile: certificate.certFile,
+        log: options.functionLog,
+      }),
+    );
+    const base = `http://127.0.0.1:${gateway.port}`;
+    let closed = false;
+    return {
+      port: gateway.port,
+      endpoints: gateway.endpoints,
+      dynamodbEndpoint: dynamo.endpoint,
+      tokenUrl: `${base}${TOKEN_PATH}?user=NAME`,
+      appUrl: options.staticDir ? `${base}${APP_PATH}` : undefined,
+      warnings: model.warnings ?? [],
+      model,
+      async close(): Promise<void> {
+        if (closed) return;
+        closed = true;
+        // The gateway first (its $disconnect calls still need the invoker), then the invoker, then the services.
+        await gateway.close();
+        await invoker.close();
+        await secrets.close();
+        await dynamo.close();
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
