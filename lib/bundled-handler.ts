@@ -24,10 +24,12 @@ export class BundledHandler {
   /** Example chat: send a message to a room or to every connection. */
   public static readonly SEND_MESSAGE = new BundledHandler('sendmessage');
 
-  /**
-   * @param name folder name under `assets/handlers/`
-   */
-  private constructor(public readonly name: string) {}
+  /** Folder name under `assets/handlers/`, e.g. `join`. */
+  public readonly name: string;
+
+  private constructor(name: string) {
+    this.name = name;
+  }
 }
 
 /** Root of the built handler bundles; the same from `lib/*.ts` and the compiled `lib/*.js`. */

@@ -49,7 +49,7 @@ export interface JwtAuthorizerProps extends JwtAuthorizerOptions, HandlerFunctio
  */
 export class JwtAuthorizer extends Construct {
   /** The authorizer function. */
-  public readonly function: lambda.IFunction;
+  public readonly authorizerFunction: lambda.IFunction;
   /** The HS256 signing key secret (given or generated); undefined when tokens are checked against a JWKS URL. */
   public readonly signingSecret?: secretsmanager.ISecret;
   /** The authorizer to attach to a `$connect` route. */
@@ -83,10 +83,10 @@ export class JwtAuthorizer extends Construct {
         ...keyEnvironment,
       },
     });
-    this.function = handler.function;
-    this.signingSecret?.grantRead(this.function);
+    this.authorizerFunction = handler.function;
+    this.signingSecret?.grantRead(this.authorizerFunction);
 
-    this.routeAuthorizer = new authorizers.WebSocketLambdaAuthorizer('Authorizer', this.function, {
+    this.routeAuthorizer = new authorizers.WebSocketLambdaAuthorizer('Authorizer', this.authorizerFunction, {
       identitySource: [this.tokenSource.identitySource],
     });
   }

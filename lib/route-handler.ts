@@ -28,12 +28,12 @@ export class RouteHandler {
   }
 
   /** The user's function, when made with `fromFunction`. */
-  public readonly function?: lambda.IFunction;
+  public readonly userFunction?: lambda.IFunction;
   /** The bundled handler, when made with `bundled`. */
   public readonly bundledHandler?: BundledHandler;
 
   private constructor(fn?: lambda.IFunction, bundledHandler?: BundledHandler) {
-    this.function = fn;
+    this.userFunction = fn;
     this.bundledHandler = bundledHandler;
   }
 }

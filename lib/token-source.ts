@@ -27,12 +27,13 @@ export class TokenSource {
     }
   }
 
-  /**
-   * @param identitySource the authorizer identity source, e.g. `route.request.querystring.token`
-   * @param environmentValue the `TOKEN_SOURCE` value for the authorizer handler, e.g. `querystring:token`
-   */
-  private constructor(
-    public readonly identitySource: string,
-    public readonly environmentValue: string,
-  ) {}
+  /** The authorizer identity source, e.g. `route.request.querystring.token`. */
+  public readonly identitySource: string;
+  /** The `TOKEN_SOURCE` value for the authorizer handler, e.g. `querystring:token`. */
+  public readonly environmentValue: string;
+
+  private constructor(identitySource: string, environmentValue: string) {
+    this.identitySource = identitySource;
+    this.environmentValue = environmentValue;
+  }
 }

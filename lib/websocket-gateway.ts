@@ -197,7 +197,7 @@ export class WebSocketGateway extends Construct {
   public addRoute(routeKey: string, options: GatewayRouteOptions): apigwv2.WebSocketRoute {
     validateCustomRouteKey(routeKey, this.routeKeys);
     this.routeKeys.push(routeKey);
-    const fn = options.handler.function ?? this.functionFor(options.handler.bundledHandler!);
+    const fn = options.handler.userFunction ?? this.functionFor(options.handler.bundledHandler!);
     return this.createRoute(routeKey, fn, { returnResponse: options.returnResponse });
   }
 
