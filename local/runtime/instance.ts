@@ -5,7 +5,7 @@ import * as path from 'path';
 import { FunctionModel, InvocationOutcome } from '../model';
 
 const WORKER = path.join(__dirname, 'worker.cjs');
-const PRELOAD = path.join(__dirname, 'redirect-preload.cjs');
+const PRELOADS = ['redirect-preload.cjs', 'esm-node-path.cjs'].flatMap((file) => ['--require', path.join(__dirname, file)]);
 
 export type LogSink = (functionId: string, stream: 'stdout' | 'stderr', line: string) => void;
 
@@ -18,7 +18,7 @@ export class FunctionInstance {
     this.child = fork(WORKER, [], {
       cwd: fn.codeDir,
       env,
-      execArgv: ['--require', PRELOAD],
+      execArgv: PRELOADS,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     for (const stream of ['stdout', 'stderr'] as const) {

@@ -6,6 +6,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as https from 'https';
 import * as net from 'net';
+import * as os from 'os';
 import * as path from 'path';
 import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -15,7 +16,13 @@ import { createTables, LocalDynamo, localDynamoClient, startLocalDynamo } from '
 import { SecretsService, startSecretsService } from '../../local/services/secrets-service';
 import { createCertificate, LocalCertificate } from '../../local/services/certificate';
 
-const FIXTURES = path.join(__dirname, 'fixtures');
+
+/**
+ * The fixtures are copied outside the repository, so that `require('@aws-sdk/...')` cannot find the repo's
+ * node_modules by walking up: only the NODE_PATH the invoker gives (as Lambda's runtime does) can satisfy it.
+ */
+const FIXTURES = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-fixtures-'));
+fs.cpSync(path.join(__dirname, 'fixtures'), FIXTURES, { recursive: true });
 const REGION = 'us-east-1';
 const API_ID = 'a1b2c3d4e5';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:JwtSecret-AbC123';
@@ -63,6 +70,7 @@ const FUNCTIONS = [
   fn('Put', 'aws-services.putAndGet', { environment: { TABLE_NAME: TABLE.tableName } }),
   fn('Secret', 'aws-services.readSecret'),
   fn('Post', 'aws-services.post'),
+  fn('SdkEsm', 'sdk-esm.handler'),
 ];
 
 /** Stands in for the gateway: a TLS server with the emulator's certificate that records @connections calls. */
@@ -113,6 +121,7 @@ afterAll(async () => {
   await gateway?.close();
   await secrets?.close();
   await dynamo?.close();
+  fs.rmSync(FIXTURES, { recursive: true, force: true });
 });
 
 describe('createInvoker: handler styles (Node.js Lambda runtime)', () => {
@@ -218,6 +227,12 @@ describe('unmodified handlers reach the local services', () => {
     const out = await invoker.invoke('Fixture/Put', { pk: 'conn#A', note: 'stored locally' });
     expect(out.error).toBeUndefined();
     expect(out.result).toEqual({ note: 'stored locally' });
+  });
+
+  test('GIVEN an unbundled ES module handler WHEN it imports the AWS SDK THEN it resolves (NODE_PATH for ESM) and lists the local tables', async () => {
+    const out = await invoker.invoke('Fixture/SdkEsm', {});
+    expect(out.error).toBeUndefined();
+    expect(out.result).toEqual({ tables: expect.arrayContaining([TABLE.tableName]) });
   });
 
   test('GIVEN a template secret WHEN a handler reads it by ARN or name THEN it gets the local key; others are ResourceNotFoundException', async () => {
