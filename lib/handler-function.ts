@@ -1,10 +1,13 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BundledHandler, bundledHandlerCode } from './bundled-handler';
 import { acknowledgeHandlerFunctionFindings, acknowledgeTracingWildcard } from './nag-acknowledgements';
+
+/** API Gateway gives up on an integration after 29 s (spec §6, not raisable). */
+const API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29;
 
 /** Settings shared by every Lambda function the constructs create. */
 export interface HandlerFunctionOptions {
@@ -59,6 +62,15 @@ export class HandlerFunction extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const timeout = props.timeout ?? Duration.seconds(10);
+    if (!Token.isUnresolved(timeout.toSeconds()) && timeout.toSeconds() > API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS) {
+      Annotations.of(this).addWarningV2(
+        'wsgate:handlerTimeoutAboveIntegrationTimeout',
+        `The ${props.handler.name} handler's timeout (${timeout.toSeconds()} s) exceeds API Gateway's integration ` +
+          `timeout of ${API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s (spec §6): API Gateway stops waiting first. ` +
+          'Lower the timeout, or acknowledge this warning if the handler must finish its work anyway.',
+      );
+    }
     const tracing = props.tracing ?? lambda.Tracing.ACTIVE;
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -71,7 +83,7 @@ export class HandlerFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout,
       environment: props.environment,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -163,6 +163,31 @@ describe('WebSocketGateway', () => {
     gatewayIn(stack, { memorySize: 512, timeout: Duration.seconds(20) });
     const template = Template.fromStack(stack);
     template.allResourcesProperties('AWS::Lambda::Function', { MemorySize: 512, Timeout: 20 });
+  });
+
+  test('GIVEN a timeout above the 29 s integration timeout (spec §6) WHEN synthesized THEN each function warns with an id to acknowledge', () => {
+    const stack = newValidatedStack();
+    gatewayIn(stack, { timeout: Duration.seconds(60) });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('exceeds API Gateway\'s integration timeout of 29 s'));
+    expect(warnings).toHaveLength(4); // authorizer, connect, disconnect, default
+    expect(JSON.stringify(warnings[0].entry.data)).toMatch(/wsgate:handlerTimeoutAboveIntegrationTimeout/);
+  });
+
+  test('GIVEN the default timeout WHEN synthesized THEN nothing warns about it', () => {
+    const stack = newValidatedStack();
+    gatewayIn(stack);
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('integration timeout'));
+  });
+
+  test('GIVEN composite route keys with a slash (spec §3 ${request.body.service}/${request.body.action}) WHEN added THEN each gets its route and scoped permission', () => {
+    const stack = newValidatedStack();
+    const gateway = gatewayIn(stack, { routeSelectionExpression: '${request.body.service}/${request.body.action}' });
+    gateway.addRoute('chat/join', { handler: RouteHandler.bundled(BundledHandler.JOIN) });
+    gateway.addRoute('chat/leave', { handler: RouteHandler.bundled(BundledHandler.LEAVE) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'chat/join' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'chat/leave' });
+    expect(permissionScopes(template).filter((arn) => /\/prod\/chat\/(join|leave)$/.test(arn))).toHaveLength(2);
   });
 
   test('GIVEN defaults WHEN synthesized THEN every function traces actively', () => {
