@@ -5,7 +5,8 @@ import { FunctionInstance } from './instance';
 export class FunctionPool {
   private readonly idle: FunctionInstance[] = [];
   private readonly all = new Set<FunctionInstance>();
-  private readonly waiting: Array<(instance: FunctionInstance) => void> = [];
+  /** Queued invocations; called with undefined when the pool closes before an instance frees up. */
+  private readonly waiting: Array<(instance: FunctionInstance | undefined) => void> = [];
   private closed = false;
 
   constructor(private readonly spawn: () => FunctionInstance, private readonly maxInstances: number) {}
@@ -17,6 +18,9 @@ export class FunctionPool {
 
   async invoke(event: unknown): Promise<InvocationOutcome> {
     const instance = await this.acquire();
+    if (!instance) {
+      return { error: { errorType: 'Emulator.InvokerClosed', errorMessage: 'The invoker was closed while this invocation waited for an instance' }, durationMs: 0 };
+    }
     try {
       return await instance.invoke(event);
     } finally {
@@ -26,12 +30,13 @@ export class FunctionPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const waiter of this.waiting.splice(0)) waiter(undefined);
     await Promise.all([...this.all].map((i) => i.stop()));
     this.all.clear();
     this.idle.length = 0;
   }
 
-  private acquire(): Promise<FunctionInstance> {
+  private acquire(): Promise<FunctionInstance | undefined> {
     while (this.idle.length > 0) {
       const instance = this.idle.pop()!;
       if (instance.isAlive) return Promise.resolve(instance);

@@ -206,6 +206,16 @@ describe('createInvoker: instances (warm reuse, pool, timeout, crash)', () => {
     expect(pids.size).toBeLessThanOrEqual(2);
   });
 
+  test('GIVEN invocations queued behind a busy pool WHEN the invoker closes THEN each gets an error outcome instead of hanging', async () => {
+    const own = createInvoker({ functions: { [FUNCTIONS[3].id]: FUNCTIONS[3] }, maxInstancesPerFunction: 1, log: () => undefined });
+    const running = own.invoke(FUNCTIONS[3].id, { ms: 5000 });
+    const queued = own.invoke(FUNCTIONS[3].id, { ms: 1 });
+    await own.close();
+    expect((await running).error?.errorType).toBe('Runtime.ExitError');
+    expect((await queued).error?.errorType).toBe('Emulator.InvokerClosed');
+    expect((await own.invoke(FUNCTIONS[3].id, {})).error?.errorMessage).toMatch(/the invoker was closed/);
+  });
+
   test('GIVEN a 1 s timeout WHEN the handler never finishes THEN the outcome is timedOut and the next call gets a fresh instance', async () => {
     const out = await invoker.invoke('Fixture/Forever', {});
     expect(out.timedOut).toBe(true);
