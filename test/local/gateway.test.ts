@@ -55,6 +55,7 @@ const chatApi: WebSocketApiModel = {
     route('boom', 'boom', { hasRouteResponse: true }),
     route('slow', 'slow', { hasRouteResponse: true }),
     route('quiet', 'quiet', { hasRouteResponse: true }),
+    route('legacy', undefined, { unsupported: 'ChatStack/LegacyIntegration: HTTP_PROXY integrations are not run by the emulator' }),
   ],
 };
 
@@ -86,6 +87,7 @@ let gateway: Gateway;
 let cert: string;
 let port: number;
 const earlyPosts: Array<{ status: number; errorType: string | null }> = [];
+const gatewayLog: string[] = [];
 
 const invoker = new InTestInvoker({
   auth: (event) => {
@@ -142,7 +144,13 @@ beforeAll(async () => {
     extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] }],
   });
   cert = pems.cert;
-  gateway = await startGateway({ apis: [chatApi, plainApi], invoker, port: 0, tls: { key: pems.private, cert: pems.cert } });
+  gateway = await startGateway({
+    apis: [chatApi, plainApi],
+    invoker,
+    port: 0,
+    tls: { key: pems.private, cert: pems.cert },
+    log: (line) => gatewayLog.push(line),
+  });
   port = gateway.port;
 });
 
@@ -364,6 +372,14 @@ describe('messages and route selection (spec §2.4, §3, §3.1, §4.2)', () => {
     expect(await client.next()).toMatch(ERROR_FRAME('Internal server error'));
     client.send({ action: 'echo', still: 'open' });
     expect((await client.nextJson()).body.still).toBe('open');
+    client.socket.close();
+  });
+
+  test('GIVEN a route the emulator cannot run WHEN selected THEN the Internal server error frame and a log line naming the resource', async () => {
+    const { client } = await openChat('uma');
+    client.send({ action: 'legacy' });
+    expect(await client.next()).toMatch(ERROR_FRAME('Internal server error'));
+    expect(gatewayLog.some((l) => l.includes('ChatStack/LegacyIntegration'))).toBe(true);
     client.socket.close();
   });
 
