@@ -1,0 +1,41 @@
+/**
+ * Builds the benchmark-only assets (the naive handler, bundled like scripts/build-handlers.mjs does) and
+ * synthesizes bench/apps/bench-app.ts into bench/.work/cdk.out-bench, for the emulator benchmarks.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { build } from 'esbuild';
+import { compileTree } from '../lib/compile';
+import { progress } from '../lib/log';
+import { BENCH, ROOT, WORK } from '../lib/paths';
+import { timeProcess } from '../lib/timing';
+
+export const BENCH_ASSEMBLY = path.join(WORK, 'cdk.out-bench');
+
+export async function synthBenchApp(): Promise<string> {
+  const naiveDir = path.join(WORK, 'naive-asset');
+  await build({
+    entryPoints: [path.join(BENCH, 'fanout', 'naive-handler.ts')],
+    outfile: path.join(naiveDir, 'index.js'),
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    legalComments: 'none',
+    logLevel: 'error',
+  });
+  const jsOf = await compileTree(['lib', 'bin', 'bench/apps']);
+  fs.rmSync(BENCH_ASSEMBLY, { recursive: true, force: true });
+  progress('synthesizing the benchmark app (example chat + naivesend + echo routes)');
+  const env = {
+    ...process.env,
+    CDK_OUTDIR: BENCH_ASSEMBLY,
+    CDK_CONTEXT_JSON: JSON.stringify({ '@aws-cdk/core:validateAgainstDefaultRules': true }),
+    BENCH_NAIVE_ASSET: naiveDir,
+    BENCH_ECHO_ASSET: path.join(BENCH, 'echo', 'handler'),
+  };
+  await timeProcess(process.execPath, [jsOf(path.join(BENCH, 'apps', 'bench-app.ts'))], { cwd: ROOT, env });
+  return BENCH_ASSEMBLY;
+}

@@ -1,0 +1,51 @@
+/**
+ * Child process: runs the emulator (local/emulator.ts) on a free 127.0.0.1 port for the benchmarks, with DynamoDB
+ * at the endpoint the parent gives (its metering proxy). Function output is dropped; warn/error lines are counted.
+ * IPC out: { type: 'ready', port, endpoints, functions: [{ id, codeDir }] } | { type: 'stats', ... } | { type: 'closed' }
+ * IPC in:  { type: 'stats' } | { type: 'close' }
+ * argv: <assemblyDir> <dynamodbEndpoint>
+ */
+import { startEmulator } from '../../local/emulator';
+
+const [assemblyDir, dynamodbEndpoint] = process.argv.slice(2);
+const functionIssues: string[] = [];
+let functionIssueCount = 0;
+const gatewayLines: string[] = [];
+
+function send(message: unknown): void {
+  process.send?.(message);
+}
+
+async function main(): Promise<void> {
+  const emulator = await startEmulator({
+    assemblyDir,
+    dynamodbEndpoint,
+    port: 0,
+    log: (line) => {
+      if (gatewayLines.length < 50) gatewayLines.push(line);
+    },
+    functionLog: (functionId, _stream, line) => {
+      if (/"level":"(warn|error)"|Error|Unhandled/.test(line)) {
+        functionIssueCount++;
+        if (functionIssues.length < 20) functionIssues.push(`${functionId}: ${line.slice(0, 400)}`);
+      }
+    },
+  });
+  const functions = Object.values(emulator.model.functions).map((f) => ({ id: f.id, codeDir: f.codeDir }));
+  send({ type: 'ready', port: emulator.port, endpoints: emulator.endpoints, functions });
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type === 'stats') send({ type: 'stats', functionIssueCount, functionIssues, gatewayLines });
+    if (message?.type === 'close') {
+      void emulator.close().finally(() => {
+        send({ type: 'closed' });
+        process.exit(0);
+      });
+    }
+  });
+  process.on('disconnect', () => void emulator.close().finally(() => process.exit(0)));
+}
+
+main().catch((err) => {
+  send({ type: 'failed', message: (err as Error).stack ?? String(err) });
+  process.exit(1);
+});

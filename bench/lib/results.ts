@@ -1,0 +1,35 @@
+/** The shape of bench/results.json: one section per suite, each with the raw samples it was computed from. */
+import type { MachineInfo } from './machine';
+import type { SynthResult } from '../synth/suite';
+import type { HandlersResult } from '../handlers/suite';
+import type { CostResult } from '../cost/suite';
+import type { FanoutResult } from '../fanout/suite';
+import type { EchoResult } from '../echo/suite';
+
+/** Written into each section: when it ran and how busy the machine was (1-minute load average). */
+export interface SectionMeta {
+  readonly measuredAt: string;
+  readonly quick: boolean;
+  readonly loadAverageAtStart: number;
+  readonly wallSeconds: number;
+}
+
+export interface Skipped {
+  readonly skipped: string;
+}
+
+export type Section<T> = (T & { readonly meta: SectionMeta }) | (Skipped & { readonly meta: SectionMeta });
+
+export interface BenchResults {
+  readonly schema: 1;
+  readonly machine: MachineInfo;
+  synth?: Section<SynthResult>;
+  handlers?: Section<HandlersResult>;
+  cost?: Section<CostResult>;
+  fanout?: Section<FanoutResult>;
+  echo?: Section<EchoResult>;
+}
+
+export function isSkipped<T>(section: Section<T> | undefined): section is Skipped & { meta: SectionMeta } {
+  return section !== undefined && 'skipped' in section;
+}
