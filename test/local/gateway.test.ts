@@ -640,6 +640,28 @@ describe('idle timeout and maximum duration (spec §2.5)', () => {
     }
   });
 
+  test('GIVEN a silent client WHEN the backend keeps posting through @connections THEN outbound activity keeps it open (spec §2.5)', async () => {
+    const short = await startGateway({ apis: [chatApi], invoker, port: 0, idleTimeoutMs: 800 });
+    try {
+      const client = await QueuedClient.open(`ws://127.0.0.1:${short.port}/dev?token=allow-listener`);
+      client.send({ action: 'echo' });
+      const { connectionId } = await client.nextJson();
+      const sdk = new ApiGatewayManagementApiClient({
+        endpoint: short.endpoints[0].callbackUrl,
+        region: REGION,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      for (let i = 0; i < 6; i += 1) {
+        await new Promise((r) => setTimeout(r, 250));
+        await sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: `keepalive-${i}` }));
+        expect(await client.next()).toBe(`keepalive-${i}`);
+      }
+      expect(await client.closed).toEqual({ code: 1001, reason: 'Going away' });
+    } finally {
+      await short.close();
+    }
+  });
+
   test('GIVEN pings only WHEN the idle timeout passes THEN the connection is closed anyway (pings are not activity)', async () => {
     const short = await startGateway({ apis: [chatApi], invoker, port: 0, idleTimeoutMs: 500 });
     try {
