@@ -14,6 +14,8 @@ const { pathToFileURL } = require('url');
 const taskRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
 const handlerString = process.env._HANDLER || '';
 let handlerPromise;
+/** Id of the invocation in flight, so a crash can be reported against it. */
+let currentId;
 
 class RuntimeError extends Error {
   constructor(name, message) {
@@ -122,6 +124,7 @@ function describe(e) {
 process.on('message', async (message) => {
   if (!message || message.type !== 'invoke') return;
   const { id, event, context } = message;
+  currentId = id;
   let handler;
   try {
     handlerPromise = handlerPromise || loadHandler();
@@ -145,9 +148,13 @@ process.on('message', async (message) => {
   }
 });
 
-// An unhandled rejection or exception ends the instance, as in Lambda (the invoker reports Runtime.ExitError).
+// An unhandled rejection ends the instance, as in Lambda; the invocation in flight gets
+// Runtime.UnhandledPromiseRejection (an uncaught exception ends it too: the invoker reports Runtime.ExitError).
 process.on('unhandledRejection', (reason) => {
   console.error('Unhandled rejection', reason);
-  process.exit(128);
+  const { errorMessage } = describe(reason);
+  const done = () => process.exit(128);
+  if (currentId) process.send({ type: 'error', id: currentId, errorType: 'Runtime.UnhandledPromiseRejection', errorMessage, fatal: true }, done);
+  else done();
 });
 process.send({ type: 'ready' });

@@ -60,6 +60,7 @@ const FUNCTIONS = [
   fn('Slow', 'cjs.slow'),
   fn('Pooled', 'cjs.slow'),
   fn('Exits', 'cjs.exits'),
+  fn('RejectsLater', 'cjs.rejectsLater'),
   fn('Forever', 'cjs.forever', { timeoutSeconds: 1 }),
   fn('Callback', 'callback.handler', { environment: { OWN_SETTING: 'callback-only' } }),
   fn('Mjs', 'module.main'),
@@ -134,6 +135,7 @@ describe('createInvoker: handler styles (Node.js Lambda runtime)', () => {
     expect(result.awsRequestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(result.remainingMs).toBeGreaterThan(0);
     expect(result.remainingMs).toBeLessThanOrEqual(10_000);
+    expect(logs).toContain(`Fixture/Cjs: cjs handler ran ${result.invocations}`);
   });
 
   test('GIVEN a nested export path WHEN invoked THEN file.a.b resolves as the runtime does', async () => {
@@ -229,6 +231,12 @@ describe('createInvoker: instances (warm reuse, pool, timeout, crash)', () => {
     expect(crash.error).toEqual({ errorType: 'Runtime.ExitError', errorMessage: expect.stringMatching(/exit status 3/) });
     const again = await invoker.invoke('Fixture/Exits', {});
     expect(again.error?.errorMessage).toMatch(/exit status 3/);
+  });
+
+  test('GIVEN an unhandled promise rejection WHEN invoked THEN the invocation fails with Runtime.UnhandledPromiseRejection and the instance is replaced', async () => {
+    const first = await invoker.invoke('Fixture/RejectsLater', {});
+    expect(first.error).toEqual({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: 'nobody awaited this' });
+    expect((await invoker.invoke('Fixture/RejectsLater', {})).error?.errorType).toBe('Runtime.UnhandledPromiseRejection');
   });
 });
 
