@@ -12,7 +12,8 @@ export async function fetchDevToken(pageOrigin: string, user: string): Promise<s
   const response = await fetch(url, { headers: { accept: 'application/json, text/plain' } });
   const body = (await response.text()).trim();
   if (!response.ok) {
-    throw new Error(`The token endpoint answered ${response.status}${body ? `: ${body}` : ''}`);
+    const reason = errorMessageFromBody(body);
+    throw new Error(`The token endpoint answered ${response.status}${reason ? `: ${reason}` : ''}`);
   }
   const token = tokenFromBody(body);
   if (!token) throw new Error('The token endpoint answered without a token');
@@ -32,4 +33,17 @@ function tokenFromBody(body: string): string | undefined {
     // not JSON after all
   }
   return undefined;
+}
+
+/** The `message` of a JSON error body (`{"message": "..."}`), else the body itself. */
+function errorMessageFromBody(body: string): string {
+  try {
+    const value: unknown = JSON.parse(body);
+    if (typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string') {
+      return (value as { message: string }).message;
+    }
+  } catch {
+    // plain text
+  }
+  return body;
 }
