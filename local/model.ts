@@ -27,6 +27,9 @@ export interface FunctionModel {
   readonly timeoutSeconds: number;
   /** MB (CloudFormation default 128). */
   readonly memorySize: number;
+  /** Region and account of its stack (AWS_REGION of the function). @default the invoker's */
+  readonly region?: string;
+  readonly accountId?: string;
   /** Why the emulator cannot run it (non-Node runtime, missing asset, unresolvable environment); invoking it fails. */
   readonly unsupported?: string;
 }

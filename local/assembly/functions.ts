@@ -57,6 +57,8 @@ export function readFunctions(stack: StackArtifact, resolver: StackResolver, war
       environment,
       timeoutSeconds: number(props.Timeout, DEFAULT_TIMEOUT_SECONDS, 'Timeout'),
       memorySize: number(props.MemorySize, DEFAULT_MEMORY_MB, 'MemorySize'),
+      region: resolver.region,
+      accountId: resolver.accountId,
       ...(unsupported ? { unsupported } : {}),
     });
   }

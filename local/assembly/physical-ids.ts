@@ -41,6 +41,10 @@ export function refOf(logicalId: string, resource: CfnResource, ctx: NamingConte
       return explicitName(ctx, 'StageName') ?? '$default';
     case 'AWS::SecretsManager::Secret':
       return secretArn(logicalId, ctx);
+    case 'AWS::Lambda::Alias':
+      return `${functionArn(ctx)}:${explicitName(ctx, 'Name') ?? logicalId}`;
+    case 'AWS::Lambda::Version':
+      return `${functionArn(ctx)}:1`;
     case 'AWS::IAM::Role':
     case 'AWS::IAM::User':
       return explicitName(ctx, 'RoleName') ?? explicitName(ctx, 'UserName') ?? generatedName(stackName, logicalId, 64, false);
@@ -49,6 +53,12 @@ export function refOf(logicalId: string, resource: CfnResource, ctx: NamingConte
     default:
       return generatedName(stackName, logicalId, 128, false);
   }
+}
+
+/** ARN of the function an alias or version points at (`FunctionName` may be a name or an ARN). */
+function functionArn(ctx: NamingContext): string {
+  const name = explicitName(ctx, 'FunctionName') ?? '';
+  return name.startsWith('arn:') ? name : `arn:aws:lambda:${ctx.region}:${ctx.accountId}:function:${name}`;
 }
 
 function secretName(logicalId: string, ctx: NamingContext): string {
@@ -72,6 +82,10 @@ export function attributeOf(logicalId: string, resource: CfnResource, attribute:
   switch (resource.Type) {
     case 'AWS::Lambda::Function':
       if (attribute === 'Arn') return `arn:aws:lambda:${region}:${accountId}:function:${ref()}`;
+      return fail();
+    case 'AWS::Lambda::Alias':
+    case 'AWS::Lambda::Version':
+      if (attribute === 'Version') return '1';
       return fail();
     case 'AWS::DynamoDB::Table':
     case 'AWS::DynamoDB::GlobalTable': {

@@ -56,8 +56,8 @@ export function createInvoker(options: InvokerOptions): FunctionInvoker {
       }
       let pool = pools.get(functionId);
       if (!pool) {
-        const env = lambdaEnvironment(fn, region, accountId, options);
-        const arn = `arn:aws:lambda:${region}:${accountId}:function:${fn.functionName}`;
+        const env = lambdaEnvironment(fn, fn.region ?? region, fn.accountId ?? accountId, options);
+        const arn = `arn:aws:lambda:${fn.region ?? region}:${fn.accountId ?? accountId}:function:${fn.functionName}`;
         pool = new FunctionPool(() => new FunctionInstance(fn, env, log, arn), maxInstances);
         pools.set(functionId, pool);
       }

@@ -59,6 +59,7 @@ function synthChatLikeApp(outdir: string): void {
   });
   api.addRoute('sendmessage', { integration: new WebSocketLambdaIntegration('Send', messageFn), returnResponse: true });
   api.addRoute('python', { integration: new WebSocketLambdaIntegration('Py', python) });
+  api.addRoute('aliased', { integration: new WebSocketLambdaIntegration('Live', messageFn.addAlias('live')) });
   const stage = new apigwv2.WebSocketStage(stack, 'Prod', { webSocketApi: api, stageName: 'prod', autoDeploy: true, stageVariables: { colour: 'blue' } });
   messageFn.addEnvironment('CALLBACK_URL', stage.callbackUrl);
   messageFn.addEnvironment('SUB_FORM', Fn.sub('${Api}|${AWS::AccountId}|${!Literal}|${Who}', { Api: api.apiId, Who: Fn.select(1, Fn.split(',', 'a,b,c')) }));
@@ -101,9 +102,10 @@ describe('loadAssembly: WebSocket API, routes, integrations, authorizer, stage',
 
   test('GIVEN AWS_PROXY Lambda integrations WHEN loaded THEN each route points back at its function (integration URI resolved)', () => {
     const byKey = Object.fromEntries(model.apis[0].routes.map((r) => [r.routeKey, r]));
-    expect(Object.keys(byKey).sort()).toEqual(['$connect', '$default', 'forward', 'python', 'sendmessage']);
+    expect(Object.keys(byKey).sort()).toEqual(['$connect', '$default', 'aliased', 'forward', 'python', 'sendmessage']);
     expect(byKey.$connect.functionId).toBe(fnId('ConnectFn'));
     expect(byKey.sendmessage.functionId).toBe(byKey.$default.functionId);
+    expect(byKey.aliased.functionId).toBe(byKey.$default.functionId); // integration URI of an alias ARN
     expect(model.functions[byKey.sendmessage.functionId!].logicalId).toMatch(/^MessageFn/);
     expect(byKey.sendmessage.hasRouteResponse).toBe(true); // returnResponse: true → RouteResponse $default (spec §3.1)
     expect(byKey.$default.hasRouteResponse).toBe(false);
@@ -167,6 +169,7 @@ describe('loadAssembly: functions and intrinsics', () => {
     const messageFn = Object.values(eu.functions).find((f) => f.logicalId.startsWith('MessageFn'))!;
     expect(messageFn.environment.CALLBACK_URL).toBe(`https://${eu.apis[0].apiId}.execute-api.eu-west-1.amazonaws.com/prod`);
     expect(eu.apis[0]).toEqual(expect.objectContaining({ region: 'eu-west-1', accountId: '210987654321' }));
+    expect(messageFn).toEqual(expect.objectContaining({ region: 'eu-west-1', accountId: '210987654321' }));
   });
 });
 
