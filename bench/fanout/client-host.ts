@@ -5,7 +5,7 @@
  *   join    { room, from, to, concurrency } each sends join and waits for its "joined" frame
  *   send    { sender, body, marker, from, to, timeoutMs, idleMs }  one frame from `sender`; counts, per client,
  *           frames containing `marker` until all of [from, to) have one (then a short settle for duplicates)
- *   close   {}                              closes every client
+ *   close   {}                              closes every client, then exits
  */
 import WebSocket from 'ws';
 import { signDevToken } from '../../local/dev-token';
@@ -155,7 +155,9 @@ process.on('message', (r: Request) => {
   run.then(
     (result) => process.send?.({ type: 'reply', id: r.id, ...result, unexpectedCloses }),
     (err: Error) => process.send?.({ type: 'reply', id: r.id, error: err.stack ?? String(err) }),
-  );
+  ).finally(() => {
+    if (r.cmd === 'close') process.exit(0);
+  });
 });
 process.on('disconnect', () => process.exit(0));
 process.send?.({ type: 'ready' });

@@ -14,7 +14,7 @@ import { diffTotals, OpTotals } from '../lib/ddb-meter';
 import { progress } from '../lib/log';
 import { BENCH } from '../lib/paths';
 import { ratio, summarize, Summary } from '../lib/stats';
-import { startEmulatorSession } from './emulator-session';
+import type { EmulatorSession } from './emulator-session';
 import { memoryProbe } from './memory';
 
 const ROOM = 'bench-room';
@@ -69,11 +69,10 @@ export interface FanoutResult {
   readonly functionIssues: string[];
 }
 
-export async function runFanout(assemblyDir: string, quick: boolean): Promise<FanoutResult> {
+export async function runFanout(session: EmulatorSession, quick: boolean): Promise<FanoutResult> {
   const levels = quick ? [1000] : [1000, 5000, 10000];
   const runsPerCase = 5;
   const warmupRuns = 1;
-  const session = await startEmulatorSession(assemblyDir);
   const clients = forkTs(path.join(BENCH, 'fanout', 'client-host.ts'), [], '[clients] ');
   const probes = {
     wsgate: memoryProbe(session.fn(/SendmessageHandler/i).codeDir),
@@ -173,7 +172,6 @@ export async function runFanout(assemblyDir: string, quick: boolean): Promise<Fa
       functionIssues: stats.functionIssues,
     };
   } finally {
-    await session.close();
-    await clients.stop({ id: -1, cmd: 'close' }, 30_000);
+    await clients.stop({ id: -1, cmd: 'close' }, 60_000);
   }
 }

@@ -33,3 +33,8 @@ export interface BenchResults {
 export function isSkipped<T>(section: Section<T> | undefined): section is Skipped & { meta: SectionMeta } {
   return section !== undefined && 'skipped' in section;
 }
+
+/** The section's results, or undefined when it was not run or was skipped. */
+export function measured<T>(section: Section<T> | undefined): (T & { meta: SectionMeta }) | undefined {
+  return section === undefined || isSkipped(section) ? undefined : (section as T & { meta: SectionMeta });
+}

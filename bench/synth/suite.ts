@@ -29,6 +29,18 @@ export interface SynthResult {
   readonly chatMeetsTarget: boolean;
   /** Resources in each synthesized template, and whether a validation report was written. */
   readonly templates: Record<string, { resources: number; validationReport: boolean }>;
+  /** aws-cdk-lib's own phase timers per run (CDK_PERF_COUNTERS_FILE, as the CDK CLI sets it), ms. */
+  readonly phaseSamplesMs: Record<string, Array<Record<string, number>>>;
+  /** Median of each phase timer per app. */
+  readonly phaseMedianMs: Record<string, Record<string, number>>;
+}
+
+const PHASES = ['phase:Load', 'phase:Construction', 'phase:Synthesis', 'validateTemplates', 'CloudFormationValidate.validate'];
+
+function readPhases(file: string): Record<string, number> {
+  if (!fs.existsSync(file)) return {};
+  const counters = (JSON.parse(fs.readFileSync(file, 'utf8')) as { counters?: Record<string, number> }).counters ?? {};
+  return Object.fromEntries(PHASES.filter((p) => typeof counters[p] === 'number').map((p) => [p, counters[p]]));
 }
 
 function inspectOutput(outdir: string): { resources: number; validationReport: boolean } {
@@ -51,23 +63,35 @@ export async function runSynth(quick: boolean): Promise<SynthResult> {
   const outRoot = path.join(WORK, 'synth-out');
   fs.rmSync(outRoot, { recursive: true, force: true });
   const templates: SynthResult['templates'] = {};
+  const phaseSamplesMs: SynthResult['phaseSamplesMs'] = {};
   let seq = 0;
+  let measuring = false;
   const variants = Object.entries(apps).map(([name, file]) => ({
     name,
     run: async () => {
       const outdir = path.join(outRoot, `${name}-${seq++}`);
-      const env = { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(CONTEXT) };
+      const countersFile = path.join(outRoot, `${name}-${seq}-counters.json`);
+      const env: NodeJS.ProcessEnv = { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(CONTEXT), CDK_PERF_COUNTERS_FILE: countersFile };
       delete env.NODE_OPTIONS;
       const { ms } = await timeProcess(process.execPath, [file], { cwd: ROOT, env });
       templates[name] = inspectOutput(outdir);
+      if (measuring) (phaseSamplesMs[name] ??= []).push(readPhases(countersFile));
       fs.rmSync(outdir, { recursive: true, force: true });
       return ms;
     },
   }));
   const rounds = quick ? 5 : 7;
   const warmupRounds = 1;
-  const samplesMs = await interleaved(variants, rounds, warmupRounds, (name, round, ms) =>
-    progress(`synth: ${name} ${round < 0 ? 'warm-up' : `run ${round + 1}/${rounds}`}: ${ms.toFixed(0)} ms`),
+  const samplesMs = await interleaved(variants, rounds, warmupRounds, (name, round, ms) => {
+    progress(`synth: ${name} ${round < 0 ? 'warm-up' : `run ${round + 1}/${rounds}`}: ${ms.toFixed(0)} ms`);
+    // The warm-up round ends with the last app's warm-up run.
+    if (round === -1 && name === variants[variants.length - 1].name) measuring = true;
+  });
+  const phaseMedianMs = Object.fromEntries(
+    Object.entries(phaseSamplesMs).map(([app, runs]) => [
+      app,
+      Object.fromEntries(PHASES.filter((p) => runs.every((r) => p in r)).map((p) => [p, summarize(runs.map((r) => r[p])).median])),
+    ]),
   );
   const summaryMs = Object.fromEntries(Object.entries(samplesMs).map(([k, v]) => [k, summarize(v)]));
   const floor = summaryMs.emptyStack.median;
@@ -75,7 +99,8 @@ export async function runSynth(quick: boolean): Promise<SynthResult> {
   return {
     method:
       'fresh `node <app>.js` per run (wall time from spawn to exit), sources precompiled to CommonJS with an esbuild transform ' +
-      '(no bundling; aws-cdk-lib loaded from node_modules), CDK_OUTDIR a new empty folder, context via CDK_CONTEXT_JSON',
+      '(no bundling; aws-cdk-lib loaded from node_modules), CDK_OUTDIR a new empty folder, context via CDK_CONTEXT_JSON, ' +
+      'CDK_PERF_COUNTERS_FILE set (as the CDK CLI does) to read aws-cdk-lib\'s phase timers',
     context: CONTEXT,
     rounds,
     warmupRounds,
@@ -85,5 +110,7 @@ export async function runSynth(quick: boolean): Promise<SynthResult> {
     targetRatio: SYNTH_TARGET_RATIO,
     chatMeetsTarget: ratioToFloor.chatApp <= SYNTH_TARGET_RATIO,
     templates,
+    phaseSamplesMs,
+    phaseMedianMs,
   };
 }

@@ -1,0 +1,67 @@
+/** docs/benchmarks.md sections 3 (fan-out) and 4 (emulator overhead). */
+import type { EchoResult } from '../echo/suite';
+import type { FanoutResult } from '../fanout/suite';
+import { mib, num, spread, table, times } from './format';
+
+export function fanoutSection(r: FanoutResult): string {
+  const phases = [
+    ...r.connectPhases.map((p) => [`connect clients ${p.from}–${p.to}`, num(p.ms / 1000, 1), num(p.perSecond), p.failed]),
+    ...r.joinPhases.map((p) => [`join clients ${p.from}–${p.to}`, num(p.ms / 1000, 1), num(p.perSecond), p.failed]),
+  ];
+  const rows = r.cases.map((c) => {
+    const worst = c.runs.reduce((a, x) => Math.max(a, x.lost), 0);
+    const dups = c.runs.reduce((a, x) => a + x.duplicates, 0);
+    const calls = c.runs[0]?.dynamodb.calls ?? {};
+    const ratioKey = `${c.kind}@${c.n}`;
+    return [
+      num(c.n),
+      c.kind,
+      c.variant,
+      `${num(c.delivered.min)} / ${num(c.n)}`,
+      num(worst),
+      num(dups),
+      spread(c.wallMs, 0, ' ms'),
+      spread(c.messagesPerSecond, 0),
+      c.variant === 'wsgate' ? times(r.throughputRatioToNaive[ratioKey]) : '1.00× (baseline)',
+      `${mib(c.peakRssBytes.median)} (max ${mib(c.peakRssBytes.max)})`,
+      Object.entries(calls).map(([op, n]) => `${op} ${n}`).join(', '),
+      num(c.readUnits.median, 1),
+      c.exact ? 'yes' : '**no**',
+    ];
+  });
+  return [
+    table(['phase', 'seconds', 'per second', 'failed'], phases),
+    '',
+    table(
+      ['N', 'send', 'handler', 'delivered (worst run)', 'lost (worst run)', 'duplicates (all runs)', 'wall ms, median (min–max)', 'messages/s', 'msg/s ÷ naive', 'peak RSS, median', 'DynamoDB requests per send', 'RCU per send', 'exactly once to all N'],
+      rows,
+    ),
+    '',
+    `${r.runsPerCase} runs per row (the first N also had ${r.warmupRuns} warm-up send per row, discarded); wsgate and naive alternate run by run.`,
+    `Method: ${r.method}.`,
+    `Handler warn/error log lines during the fan-out: ${r.functionIssueCount}.`,
+    ...(r.functionIssues.length ? ['', '```', ...r.functionIssues.slice(0, 5), '```'] : []),
+  ].join('\n');
+}
+
+export function echoSection(r: EchoResult): string {
+  const rows = (['bare', 'emulator'] as const).map((k) => {
+    const s = r.summary[k];
+    return [
+      k === 'bare' ? 'bare `ws` echo server (floor)' : 'emulator, `echo` route',
+      spread(s.p50Ms, 2, ' ms'),
+      spread(s.p99Ms, 2, ' ms'),
+      spread(s.sequentialPerSecond, 0),
+      spread(s.concurrentPerSecond, 0),
+    ];
+  });
+  return [
+    table(['target', 'p50 latency', 'p99 latency', 'round trips/s, 1 client', `round trips/s, ${r.concurrentClients} clients`], rows),
+    '',
+    `Emulator ÷ floor (medians): p50 ${times(r.ratios.p50)}, p99 ${times(r.ratios.p99)}, ` +
+      `throughput ${times(r.ratios.sequentialPerSecond)} with 1 client and ${times(r.ratios.concurrentPerSecond)} with ${r.concurrentClients}.`,
+    '',
+    `${r.rounds} runs per target after ${r.warmupRounds} warm-up; per run ${num(r.latencyRoundTrips)} sequential round trips ` +
+      `(latency) and ${num(r.concurrentRoundTrips)} over ${r.concurrentClients} closed-loop clients (throughput). Method: ${r.method}.`,
+  ].join('\n');
+}

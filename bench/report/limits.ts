@@ -1,0 +1,71 @@
+/** docs/benchmarks.md: each missed target, stated plainly with the measured figures that show what limits it. */
+import type { BenchResults } from '../lib/results';
+import { measured } from '../lib/results';
+import { kib, num, times } from './format';
+
+function synthLimits(r: BenchResults): string[] {
+  const s = measured(r.synth);
+  if (!s || s.chatMeetsTarget) return [];
+  const chat = s.phaseMedianMs.chatApp ?? {};
+  const floor = s.phaseMedianMs.emptyStack ?? {};
+  const delta = (k: string) => num((chat[k] ?? Number.NaN) - (floor[k] ?? Number.NaN));
+  return [
+    `- **Synth ${times(s.ratioToFloor.chatApp)} the empty stack (target ≤ ${times(s.targetRatio)}).** Median ${num(s.summaryMs.chatApp.median)} ms ` +
+      `vs ${num(s.summaryMs.emptyStack.median)} ms. aws-cdk-lib's own phase timers (medians, example app vs empty stack): ` +
+      `construction ${num(chat['phase:Construction'] ?? Number.NaN)} vs ${num(floor['phase:Construction'] ?? Number.NaN)} ms (+${delta('phase:Construction')}), ` +
+      `synthesis ${num(chat['phase:Synthesis'] ?? Number.NaN)} vs ${num(floor['phase:Synthesis'] ?? Number.NaN)} ms (+${delta('phase:Synthesis')}), ` +
+      `of which template validation ${num(chat.validateTemplates ?? Number.NaN)} vs ${num(floor.validateTemplates ?? Number.NaN)} ms (+${delta('validateTemplates')}). ` +
+      `The example template has ${s.templates.chatApp?.resources} resources against the floor's ${s.templates.emptyStack?.resources}; ` +
+      'the phases that grow are where the time goes.',
+  ];
+}
+
+function handlerLimits(r: BenchResults): string[] {
+  const h = measured(r.handlers);
+  if (!h) return [];
+  const out: string[] = [];
+  for (const [name, s] of Object.entries(h.bundleSizes)) {
+    if (!s.meetsTarget) out.push(`- **${name} bundle ${kib(s.bytes)} (target ≤ ${kib(h.bundleTargetBytes)}).**`);
+  }
+  const floor = h.floor.median;
+  for (const [name, c] of Object.entries(h.coldStart)) {
+    const b = c.bundledInsideMs;
+    const u = c.unbundledInsideMs;
+    if (!c.meetsFloorTarget) {
+      out.push(
+        `- **Cold start of ${name} ${times(c.ratioToFloor)} \`node -e 0\` (target ≤ ${times(h.targets.vsFloor)}).** Median ${num(c.bundled.median)} ms vs ` +
+          `${num(floor)} ms. Inside the process, \`require()\` of the bundle takes ${num(b.load)} ms and the first invocation ${num(b.invoke)} ms; ` +
+          `the floor plus that first invocation alone is already ${times((floor + b.invoke) / floor)} the floor.`,
+      );
+    }
+    if (!c.meetsUnbundledTarget) {
+      out.push(
+        `- **Cold start of ${name} ${times(c.ratioToUnbundled)} unbundled (target ≤ ${times(h.targets.vsUnbundled)}).** Median ${num(c.bundled.median)} ms vs ` +
+          `${num(c.unbundled.median)} ms. Loading: ${num(b.load)} ms bundled vs ${num(u.load)} ms unbundled; first invocation: ` +
+          `${num(b.invoke)} vs ${num(u.invoke)} ms. Bundling only shortens the loading part.`,
+      );
+    }
+  }
+  return out;
+}
+
+function fanoutLimits(r: BenchResults): string[] {
+  const f = measured(r.fanout);
+  if (!f) return [];
+  return f.cases
+    .filter((c) => c.variant === 'wsgate' && !c.exact)
+    .map((c) => {
+      const lost = Math.max(...c.runs.map((x) => x.lost));
+      const dups = c.runs.reduce((a, x) => a + x.duplicates, 0);
+      return `- **Fan-out ${c.kind} at N = ${num(c.n)} not exactly once:** worst run lost ${num(lost)}, ${num(dups)} duplicates over ${c.runs.length} runs.`;
+    });
+}
+
+export function limitsSection(r: BenchResults): string {
+  const skipped = (['synth', 'handlers', 'cost', 'fanout', 'echo'] as const)
+    .map((k) => [k, r[k] as { skipped?: string } | undefined] as const)
+    .filter(([, s]) => s?.skipped !== undefined)
+    .map(([k, s]) => `- **${k}: not measured** (${s!.skipped}).`);
+  const lines = [...synthLimits(r), ...handlerLimits(r), ...fanoutLimits(r), ...skipped];
+  return `## Missed targets and what limits them\n\n${lines.length ? lines.join('\n') : 'No target was missed in these results.'}\n`;
+}
