@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CHECKED_STACKS, synthesizeCheckedStacks } from './support/check-stacks';
+import { permissionTablesFromDoc, permissionTablesFromTemplate } from './support/iam-summary';
 import {
   CfnLintFinding,
   CheckovReport,
@@ -13,10 +14,45 @@ import {
 
 /**
  * cfn-lint and checkov on the example app and on stacks covering the other construct options
- * (issue 4). Without the checkers this suite is skipped locally and fails in CI.
+ * (issue 4). Without the checkers those tests are skipped locally and fail in CI.
+ * Also: the IAM tables of docs/security.md match the example app's template.
  */
 const missing = missingCheckers();
 const inCi = Boolean(process.env.CI);
+let outdir: string;
+let templates: string[];
+
+beforeAll(() => {
+  // GIVEN the example app and the option-covering stacks, synthesized with template validation on
+  outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-template-checks-'));
+  synthesizeCheckedStacks(outdir);
+  templates = fs
+    .readdirSync(outdir)
+    .filter((file) => file.endsWith('.template.json'))
+    .map((file) => path.join(outdir, file));
+}, 120_000);
+
+afterAll(() => {
+  if (outdir) fs.rmSync(outdir, { recursive: true, force: true });
+});
+
+const templateOf = (stackName: string): string => path.join(outdir, `${stackName}.template.json`);
+
+test('THEN every checked stack produced a template', () => {
+  expect([...templates].sort()).toEqual(Object.values(CHECKED_STACKS).map(templateOf).sort());
+});
+
+test('THEN docs/security.md lists exactly the IAM permissions each function has in the example template', () => {
+  // WHEN the permissions are read from the template and from the doc
+  const template = JSON.parse(fs.readFileSync(templateOf(CHECKED_STACKS.chat), 'utf8'));
+  const fromTemplate = permissionTablesFromTemplate(template);
+  const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'security.md'), 'utf8');
+  // THEN they are the same, function by function
+  expect(fromTemplate.size).toBeGreaterThan(0);
+  const asObject = (tables: ReturnType<typeof permissionTablesFromDoc>) =>
+    Object.fromEntries([...tables].map(([name, table]) => [name, Object.fromEntries(table)]));
+  expect(asObject(permissionTablesFromDoc(doc))).toEqual(asObject(fromTemplate));
+});
 
 (inCi ? test : test.skip)('GIVEN CI WHEN the template checks run THEN cfn-lint and checkov are installed', () => {
   if (missing.length > 0) {
@@ -28,21 +64,12 @@ const inCi = Boolean(process.env.CI);
 });
 
 (missing.length === 0 ? describe : describe.skip)('template checks (cfn-lint, checkov)', () => {
-  let outdir: string;
-  let templates: string[];
   let lint: CfnLintFinding[];
   let checkov: CheckovReport;
   let skippedOnly: CheckovReport;
   const skips = checkovSkips();
 
   beforeAll(async () => {
-    // GIVEN the example app and the option-covering stacks, synthesized with template validation on
-    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-template-checks-'));
-    synthesizeCheckedStacks(outdir);
-    templates = fs
-      .readdirSync(outdir)
-      .filter((file) => file.endsWith('.template.json'))
-      .map((file) => path.join(outdir, file));
     // WHEN both linters run (in parallel; checkov a second time with only the skipped checks)
     [lint, checkov, skippedOnly] = await Promise.all([
       runCfnLint(templates),
@@ -50,16 +77,6 @@ const inCi = Boolean(process.env.CI);
       runCheckov(outdir, skips.map((skip) => skip.id)),
     ]);
   }, 180_000);
-
-  afterAll(() => {
-    if (outdir) fs.rmSync(outdir, { recursive: true, force: true });
-  });
-
-  const templateOf = (stackName: string): string => path.join(outdir, `${stackName}.template.json`);
-
-  test('THEN every checked stack produced a template', () => {
-    expect(templates.sort()).toEqual(Object.values(CHECKED_STACKS).map(templateOf).sort());
-  });
 
   test('THEN cfn-lint reports 0 errors and 0 warnings', () => {
     const findings = lint.map(
