@@ -18,6 +18,7 @@ import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import { App } from 'aws-cdk-lib';
 import { Browser, Page, chromium } from 'playwright-core';
 import { ChatStack } from '../../bin/chat-stack';
+import { signDevToken } from '../../local/dev-token';
 import { RunningEmulator, startEmulator } from '../../local/emulator';
 
 const ROOT = join(__dirname, '..', '..');
@@ -36,6 +37,8 @@ const SCREENSHOT = join(ROOT, 'docs', 'chat-page.png');
 const ROOM_NAME_MAX_LENGTH = 64;
 /** RFC 6455 close code the page sends when the user presses Disconnect. */
 const NORMAL_CLOSURE = 1000;
+/** RFC 6455: what browsers report when the handshake fails (they never see the HTTP 401/403). */
+const ABNORMAL_CLOSURE = 1006;
 /** How long to wait for the emulator to notice a closed page before failing with a clear message. */
 const GONE_DEADLINE_MS = 20_000;
 
@@ -90,14 +93,20 @@ describeInBrowser('chat page (web/) in Chromium against the emulator', () => {
 
   /** A new page signed in as `user` (local dev token) with an open connection. */
   async function openChat(user: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
-    page.on('pageerror', (error) => pageErrors.push(`${user}: ${error.message}`));
-    await page.goto(appUrl);
+    const page = await newChatPage(user);
     await page.getByLabel('User name').fill(user);
     await page.getByRole('button', { name: 'Get local token' }).click();
     await page.getByText(`Local token for ${user} ready.`).waitFor();
     await page.getByRole('button', { name: 'Connect', exact: true }).click();
     await connectionState(page, 'open').waitFor();
+    return page;
+  }
+
+  /** A new page showing the chat page, not yet signed in; `name` labels its script errors. */
+  async function newChatPage(name: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+    page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
+    await page.goto(appUrl);
     return page;
   }
 
@@ -206,6 +215,40 @@ describeInBrowser('chat page (web/) in Chromium against the emulator', () => {
     expect(closedText).toContain(`code ${NORMAL_CLOSURE}`);
     expect(closedText).toContain('user disconnected');
     await connectionState(page, 'open').waitFor();
+    await page.close();
+  });
+
+  test('GIVEN a token pasted by the user WHEN the page connects THEN its messages come from that token\'s subject', async () => {
+    // GIVEN
+    const page = await newChatPage('pasted');
+    await page.getByLabel('Token').fill(await signDevToken({ user: 'heidi' }));
+    const text = 'sent with a pasted token';
+
+    // WHEN
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await connectionState(page, 'open').waitFor();
+    await send(page, text, 'Everyone');
+
+    // THEN
+    const entry = logEntries(page, text);
+    await entry.waitFor();
+    expect(await entry.locator('.entry__from').innerText()).toBe('heidi');
+    await page.close();
+  });
+
+  test('GIVEN a token the authorizer refuses WHEN the page connects THEN the state shows closed and the page explains the failed handshake', async () => {
+    // GIVEN
+    const page = await newChatPage('refused');
+    await page.getByLabel('Token').fill(await signDevToken({ user: 'ivan', secret: 'not-the-local-secret' }));
+
+    // WHEN
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+
+    // THEN
+    await connectionState(page, 'closed').waitFor();
+    expect(await page.locator('#connection-state').innerText()).toContain(`code ${ABNORMAL_CLOSURE}`);
+    await logEntries(page, 'The handshake failed', 'notice').waitFor();
+    expect(await page.getByRole('button', { name: 'Send', exact: true }).isDisabled()).toBe(true);
     await page.close();
   });
 
