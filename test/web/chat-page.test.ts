@@ -74,7 +74,8 @@ describeInBrowser('chat page (web/) in Chromium against the emulator', () => {
       log: (line) => emulatorOutput.push(line),
       functionLog: (id, stream, line) => emulatorOutput.push(`${id} ${stream} ${line}`),
     });
-    const stage = emulator.endpoints.find((endpoint) => endpoint.stage === 'prod') ?? emulator.endpoints[0];
+    expect(emulator.endpoints).toHaveLength(1); // the example app has one API with one stage
+    const [stage] = emulator.endpoints;
     callbackUrl = stage.callbackUrl;
     appUrl = `http://127.0.0.1:${emulator.port}/_wsgate/app/?stage=${encodeURIComponent(stage.stage)}`;
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
