@@ -53,6 +53,9 @@ export function lambdaEnvironment(fn: FunctionModel, region: string, accountId: 
     NODE_PATH: sdkNodeModules(),
     ...LOCAL_CREDENTIALS,
     WSGATE_ACCOUNT_ID: accountId,
+    // The emulator may run on an older Node.js than the function's runtime (nodejs22.x); the SDK's
+    // "upgrade Node" warning would then fill every function's log with a line Lambda never prints.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   if (endpoints.dynamodb) env.AWS_ENDPOINT_URL_DYNAMODB = endpoints.dynamodb;
   if (endpoints.secretsManager) env.AWS_ENDPOINT_URL_SECRETS_MANAGER = endpoints.secretsManager;
