@@ -117,7 +117,7 @@ export async function runFanout(session: EmulatorSession, quick: boolean): Promi
             const before = session.meter.totals();
             const reply = await clients.request<SendReply>('send', {
               sender: 0, from: 0, to: n, marker, body: { action: VARIANTS[variant], data },
-              timeoutMs: 120_000, idleMs: 3000,
+              timeoutMs: 120_000, idleMs: 2000,
             }, 200_000);
             // Let the handler finish its last posts before reading the meter and the memory.
             await new Promise((resolve) => setTimeout(resolve, 250));

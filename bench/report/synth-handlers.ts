@@ -21,12 +21,18 @@ export function synthSection(r: SynthResult): string {
   const njs = r.summaryMs.nodejsFunctionChatApp
     ? r.summaryMs.nodejsFunctionChatApp.median - r.summaryMs.chatApp.median
     : Number.NaN;
+  const phases = ['phase:Load', 'phase:Construction', 'phase:Synthesis', 'validateTemplates', 'CloudFormationValidate.validate'];
+  const phaseRows = Object.keys(r.summaryMs).map((k) => [SYNTH_LABELS[k] ?? k, ...phases.map((p) => num(r.phaseMedianMs?.[k]?.[p] ?? Number.NaN))]);
   return [
     `Target: the example app at most ${times(r.targetRatio)} the empty stack. Result: ${times(r.ratioToFloor.chatApp)}, ${verdict(r.chatMeetsTarget)}.`,
     '',
     table(['app', `median ms (min–max), ${r.rounds} runs`, '× floor', 'resources', 'validation report'], rows),
     '',
     `Method: ${r.method}; context ${JSON.stringify(r.context)}; ${r.warmupRounds} warm-up round discarded; apps alternate run by run.`,
+    '',
+    "aws-cdk-lib's own phase timers, medians in ms (`validateTemplates` is part of `phase:Synthesis`):",
+    '',
+    table(['app', ...phases.map((p) => `\`${p}\``)], phaseRows),
     '',
     `The example app's median is ${num(chat)} ms above the floor; the NodejsFunction version adds ${num(njs)} ms more ` +
       '(esbuild runs once per function at every synth; the example app only copies prebuilt bundles).',

@@ -14,7 +14,11 @@ import { ratio, summarize, Summary } from '../lib/stats';
 import { timeProcess } from '../lib/timing';
 
 export const SYNTH_TARGET_RATIO = 1.25;
-const CONTEXT = { '@aws-cdk/core:validateAgainstDefaultRules': true };
+/**
+ * The slow-synth threshold at 0 makes aws-cdk-lib write its phase timers (CDK_PERF_COUNTERS_FILE) on every synth,
+ * not only on synths slower than 10 s per stack; it is set for every app alike.
+ */
+const CONTEXT = { '@aws-cdk/core:validateAgainstDefaultRules': true, '@aws-cdk/core.slowSynthThreshold': 0 };
 
 export interface SynthResult {
   readonly method: string;
