@@ -96,7 +96,7 @@ export class ChatClient {
     }
     if (frame.type === 'message' && typeof frame.text === 'string') {
       this.received.set(frame.text, (this.received.get(frame.text) ?? 0) + 1);
-    } else if (frame.type === 'joined' && frame.room === this.joinWaiter?.room) {
+    } else if (frame.type === 'joined' && this.joinWaiter && frame.room === this.joinWaiter.room) {
       this.joinWaiter.resolve();
     } else if (frame.type === 'error' || frame.message !== undefined) {
       this.errors.push(frame.message ?? text.slice(0, 200));

@@ -49,3 +49,29 @@ export async function waitUntil(done: () => boolean, deadline: number, pollMs = 
   }
   return true;
 }
+
+/**
+ * Polls `progress()` (a count that only grows) until it reaches `target`, `deadline` passes, or it has not grown for
+ * `stallMs`; resolves with whether the target was reached.
+ */
+export async function waitForProgress(
+  progress: () => number,
+  target: number,
+  deadline: number,
+  stallMs: number,
+  pollMs = 200,
+): Promise<boolean> {
+  let last = progress();
+  let lastChange = Date.now();
+  while (last < target) {
+    const now = Date.now();
+    if (now >= deadline || now - lastChange >= stallMs) return false;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    const current = progress();
+    if (current !== last) {
+      last = current;
+      lastChange = Date.now();
+    }
+  }
+  return true;
+}

@@ -12,6 +12,8 @@ export interface EmulatorProcess {
   readonly websocketUrl: string;
   /** Lines the emulator wrote to stderr (gateway messages, function errors), most recent last. */
   readonly stderrTail: string[];
+  /** How many stderr lines the emulator has written so far (function logs included). */
+  stderrLines(): number;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -27,10 +29,15 @@ export function startEmulatorProcess(assemblyDir: string, startTimeoutMs: number
     { cwd: REPO_ROOT, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stderrTail: string[] = [];
+  let stderrLines = 0;
   const logStream = logFile ? fs.createWriteStream(logFile) : undefined;
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     logStream?.write(chunk);
-    for (const line of chunk.split('\n')) if (line.trim()) stderrTail.push(line);
+    for (const line of chunk.split('\n')) {
+      if (!line.trim()) continue;
+      stderrTail.push(line);
+      stderrLines += 1;
+    }
     stderrTail.splice(0, Math.max(0, stderrTail.length - STDERR_LINES_KEPT));
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -61,7 +68,7 @@ export function startEmulatorProcess(assemblyDir: string, startTimeoutMs: number
         clearTimeout(timer);
         child.stdout!.removeAllListeners('data');
         child.stdout!.resume();
-        resolve({ pid: child.pid, websocketUrl: url, stderrTail, stop });
+        resolve({ pid: child.pid, websocketUrl: url, stderrTail, stderrLines: () => stderrLines, stop });
       }
     });
   });
