@@ -164,6 +164,22 @@ describe('$connect (spec §2.1, §2.3)', () => {
     expect(await dynamo.snapshot(w.table)).toEqual([]);
   });
 
+  test('GIVEN a client that carries a token in Sec-WebSocket-Protocol WHEN refused THEN the log line counts the offers and never shows them', async () => {
+    // GIVEN
+    const w = await world();
+    const lines: string[] = [];
+    const secret = 'eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2ln';
+    const connect = createConnectHandler({ ...w.deps, log: createLogger({}, (l) => lines.push(l)), subprotocols: ['chat.v1'] });
+    // WHEN
+    const result = await connect(connectEvent(newId(), { principalId: 'a', headers: { 'Sec-WebSocket-Protocol': `bearer, ${secret}` } }));
+    // THEN
+    expect(result.statusCode).toBe(400);
+    const rejected = lines.map((l) => JSON.parse(l)).filter((l) => l.event === 'connect_rejected');
+    expect(rejected).toEqual([expect.objectContaining({ reason: 'no supported subprotocol offered', offeredCount: 2 })]);
+    expect(lines.join('\n')).not.toContain(secret);
+    expect(lines.join('\n')).not.toContain('bearer');
+  });
+
   test.each([
     ['no authorizer principal', connectEvent('NoPrincipal0000=')],
     ['no connectionId', { requestContext: { authorizer: { principalId: 'a' } } }],

@@ -33,7 +33,8 @@ export function createConnectHandler(deps: ConnectRouteDeps): (event: unknown) =
     const decision = negotiateSubprotocol(facts.headers, deps.subprotocols);
     if (decision.kind === 'refuse') {
       // spec §2.3 / D4: a client that offered subprotocols must get one back, or the handshake fails; refuse with 400.
-      log.info('connect_rejected', { reason: 'no supported subprotocol offered', offered: decision.offered.join(',') });
+      // Only the count: some clients carry a token in Sec-WebSocket-Protocol, so the offers are never logged.
+      log.info('connect_rejected', { reason: 'no supported subprotocol offered', offeredCount: decision.offered.length });
       return {
         statusCode: 400,
         body: `none of the offered subprotocols is supported; supported: ${deps.subprotocols.join(', ') || '(none)'}`,
