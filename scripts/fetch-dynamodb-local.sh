@@ -4,7 +4,7 @@
 # Idempotent: does nothing when DynamoDBLocal.jar is already there. Needs Java 17+ and Maven.
 # Start it with:
 #   java -Djava.library.path=.wsgate/dynamodb-local/lib -cp '.wsgate/dynamodb-local/DynamoDBLocal.jar:.wsgate/dynamodb-local/lib/*' \
-#     software.amazon.dynamodb.services.local.main.ServerRunner -inMemory -port 8000
+#     software.amazon.dynamodb.services.local.main.ServerRunner -inMemory -sharedDb -port 8000
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
