@@ -61,6 +61,20 @@ export function validateStageName(stageName: string): void {
   }
 }
 
+/** Largest `fanoutConcurrency`; the sendmessage handler refuses a FANOUT_CONCURRENCY above it too. */
+export const MAX_FANOUT_CONCURRENCY = 1000;
+
+/** Checks `fanoutConcurrency`: a whole number from 1 to 1000. Unresolved tokens are not checked. */
+export function validateFanoutConcurrency(value: number): void {
+  if (Token.isUnresolved(value)) return;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_FANOUT_CONCURRENCY) {
+    throw new Error(
+      `Invalid fanoutConcurrency ${value}: it must be a whole number from 1 to ${MAX_FANOUT_CONCURRENCY} ` +
+        '(the most PostToConnection calls the sendmessage handler makes at once).',
+    );
+  }
+}
+
 /**
  * Checks a custom route key before it is added next to `existingKeys` (which include the reserved keys).
  * Unresolved tokens are not checked, except for the route count.

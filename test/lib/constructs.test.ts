@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -287,6 +287,33 @@ describe('WebSocketGateway', () => {
     template.resourceCountIs('AWS::Lambda::Function', 5);
     expect(permissionScopes(template).filter((arn) => /\/prod\/(say|shout)$/.test(arn))).toHaveLength(2);
     template.resourceCountIs('AWS::ApiGatewayV2::Integration', 5);
+  });
+
+  test.each([
+    ['no fanoutConcurrency', {}, '20'],
+    ['fanoutConcurrency 150', { fanoutConcurrency: 150 }, '150'],
+    ['fanoutConcurrency 1000', { fanoutConcurrency: 1000 }, '1000'],
+  ])('GIVEN %s WHEN a sendmessage route is added THEN its function gets that FANOUT_CONCURRENCY', (_n, props, expected) => {
+    const stack = newValidatedStack();
+    gatewayIn(stack, props).addRoute('sendmessage', { handler: RouteHandler.bundled(BundledHandler.SEND_MESSAGE) });
+    const withFanout = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+      .map((f: any) => f.Properties.Environment?.Variables?.FANOUT_CONCURRENCY)
+      .filter((v) => v !== undefined);
+    expect(withFanout).toEqual([expected]);
+  });
+
+  test.each([0, -5, 1001, 2.5, NaN])('GIVEN fanoutConcurrency %p WHEN constructed THEN it throws naming the prop and its range', (fanoutConcurrency) => {
+    const stack = newValidatedStack();
+    expect(() => gatewayIn(stack, { fanoutConcurrency })).toThrow(/Invalid fanoutConcurrency .*whole number from 1 to 1000/);
+  });
+
+  test('GIVEN fanoutConcurrency from a CloudFormation parameter (a token) WHEN synthesized THEN it is not checked and is passed through', () => {
+    const stack = newValidatedStack();
+    const parameter = new CfnParameter(stack, 'Fanout', { type: 'Number', default: 50 });
+    gatewayIn(stack, { fanoutConcurrency: parameter.valueAsNumber }).addRoute('sendmessage', { handler: RouteHandler.bundled(BundledHandler.SEND_MESSAGE) });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FANOUT_CONCURRENCY: { Ref: 'Fanout' } }) },
+    });
   });
 
   test('GIVEN returnResponse WHEN a route is added THEN it is two-way with the $default route response (spec §3.1)', () => {
