@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     write(results);
   };
 
-  if (args.only.includes('synth')) await section('synth', () => runSynth(args.quick));
+  if (args.only.includes('synth')) await section('synth', () => runSynth());
   if (args.only.includes('handlers')) await section('handlers', () => runHandlers(args.quick));
   if (args.only.includes('cost')) await section('cost', () => runCost());
   if (args.only.includes('echo') || args.only.includes('fanout')) {

@@ -46,7 +46,10 @@ function open(url: string, index: number): Promise<string | undefined> {
             t.arrivals++;
             t.lastAt = performance.now();
           }
-          if (index === senderIndex && data.includes('"type":"error"')) senderFrames.push(data.toString('utf8'));
+          // Error frames to the sender: the handler's own, or API Gateway's when the invocation fails or times out.
+          if (index === senderIndex && (data.includes('"type":"error"') || data.includes('Internal server error'))) {
+            senderFrames.push(data.toString('utf8'));
+          }
           const waiter = waiters.get(index);
           if (waiter) waiter(data.toString('utf8'));
         });

@@ -31,7 +31,13 @@ async function main(): Promise<void> {
       }
     },
   });
-  const functions = Object.values(emulator.model.functions).map((f) => ({ id: f.id, codeDir: f.codeDir }));
+  const functions = Object.values(emulator.model.functions).map((f) => ({
+    id: f.id,
+    codeDir: f.codeDir,
+    timeoutSeconds: f.timeoutSeconds,
+    memorySize: f.memorySize,
+    fanoutConcurrency: f.environment.FANOUT_CONCURRENCY,
+  }));
   send({ type: 'ready', port: emulator.port, endpoints: emulator.endpoints, functions });
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'stats') send({ type: 'stats', functionIssueCount, functionIssues, gatewayLines });

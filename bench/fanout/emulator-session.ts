@@ -12,6 +12,10 @@ import { progress } from '../lib/log';
 export interface FunctionInfo {
   readonly id: string;
   readonly codeDir: string;
+  readonly timeoutSeconds: number;
+  readonly memorySize: number;
+  /** FANOUT_CONCURRENCY from the function's environment, if set. */
+  readonly fanoutConcurrency?: string;
 }
 
 export interface EmulatorSession {

@@ -30,16 +30,22 @@ function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
 }
 
 export interface MemoryProbe {
-  /** Clears the high-water mark of every current instance; returns how many were reset. */
-  reset(): number;
-  /** Largest VmHWM (bytes) among the function's instances, and how many instances there are. */
+  /** Clears the high-water mark of every current instance, then samples VmHWM every `intervalMs` until `peak()`. */
+  reset(intervalMs?: number): number;
+  /**
+   * Largest VmHWM (bytes) seen among the function's instances since `reset()`: sampled, so an instance stopped
+   * on timeout still counts; and how many instances there are now.
+   */
   peak(): { bytes: number; instances: number; resetWorked: boolean };
 }
 
 export function memoryProbe(codeDir: string): MemoryProbe {
   let resetWorked = true;
+  let sampled = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const current = () => Math.max(0, ...pidsWithCwd(codeDir).map((pid) => statusKb(pid, 'VmHWM'))) * 1024;
   return {
-    reset() {
+    reset(intervalMs = 100) {
       const pids = pidsWithCwd(codeDir);
       for (const pid of pids) {
         try {
@@ -48,12 +54,16 @@ export function memoryProbe(codeDir: string): MemoryProbe {
           resetWorked = false;
         }
       }
+      sampled = 0;
+      if (timer) clearInterval(timer);
+      timer = setInterval(() => (sampled = Math.max(sampled, current())), intervalMs);
       return pids.length;
     },
     peak() {
-      const pids = pidsWithCwd(codeDir);
-      const bytes = Math.max(0, ...pids.map((pid) => statusKb(pid, 'VmHWM'))) * 1024;
-      return { bytes, instances: pids.length, resetWorked };
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      const instances = pidsWithCwd(codeDir).length;
+      return { bytes: Math.max(sampled, current()), instances, resetWorked };
     },
   };
 }

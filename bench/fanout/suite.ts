@@ -35,6 +35,8 @@ interface SendReply {
 }
 
 export interface FanoutRun extends SendReply {
+  /** The sender got API Gateway's "Internal server error" frame: the invocation failed or ran past its timeout. */
+  readonly invocationFailed: boolean;
   readonly messagesPerSecond: number;
   readonly peakRssBytes: number;
   readonly handlerInstances: number;
@@ -67,6 +69,8 @@ export interface FanoutResult {
   readonly throughputRatioToNaive: Record<string, number>;
   readonly functionIssueCount: number;
   readonly functionIssues: string[];
+  /** Timeout, memory and FANOUT_CONCURRENCY of the two handlers, as synthesized. */
+  readonly handlerConfig: Record<VariantName, { timeoutSeconds: number; memorySize: number; fanoutConcurrency?: string }>;
 }
 
 export async function runFanout(session: EmulatorSession, quick: boolean): Promise<FanoutResult> {
@@ -74,10 +78,11 @@ export async function runFanout(session: EmulatorSession, quick: boolean): Promi
   const runsPerCase = 5;
   const warmupRuns = 1;
   const clients = forkTs(path.join(BENCH, 'fanout', 'client-host.ts'), [], '[clients] ');
-  const probes = {
-    wsgate: memoryProbe(session.fn(/SendmessageHandler/i).codeDir),
-    naive: memoryProbe(session.fn(/NaiveSendHandler/i).codeDir),
-  };
+  const fns = { wsgate: session.fn(/SendmessageHandler/i), naive: session.fn(/NaiveSendHandler/i) };
+  const probes = { wsgate: memoryProbe(fns.wsgate.codeDir), naive: memoryProbe(fns.naive.codeDir) };
+  const handlerConfig = Object.fromEntries(
+    Object.entries(fns).map(([k, f]) => [k, { timeoutSeconds: f.timeoutSeconds, memorySize: f.memorySize, fanoutConcurrency: f.fanoutConcurrency }]),
+  ) as FanoutResult['handlerConfig'];
   const connectPhases: FanoutResult['connectPhases'] = [];
   const joinPhases: FanoutResult['joinPhases'] = [];
   const cases: FanoutCase[] = [];
@@ -124,6 +129,7 @@ export async function runFanout(session: EmulatorSession, quick: boolean): Promi
             const peak = probes[variant].peak();
             const run: FanoutRun = {
               ...reply,
+              invocationFailed: reply.senderErrors.some((f) => f.includes('Internal server error')),
               messagesPerSecond: (reply.delivered / reply.wallMs) * 1000,
               peakRssBytes: peak.bytes,
               handlerInstances: peak.instances,
@@ -131,7 +137,7 @@ export async function runFanout(session: EmulatorSession, quick: boolean): Promi
             };
             progress(
               `fanout: N=${n} ${kind} ${variant} ${r < 0 ? 'warm-up' : `run ${r + 1}/${runsPerCase}`}: delivered ${reply.delivered}/${n}` +
-                ` dup ${reply.duplicates} in ${reply.wallMs.toFixed(0)} ms, peak RSS ${(peak.bytes / 2 ** 20).toFixed(0)} MiB, RCU ${run.dynamodb.readUnits}`,
+                ` dup ${reply.duplicates} in ${reply.wallMs.toFixed(0)} ms${run.invocationFailed ? ' (Internal server error)' : ''}, peak RSS ${(peak.bytes / 2 ** 20).toFixed(0)} MiB, RCU ${run.dynamodb.readUnits}`,
             );
             if (r >= 0) runs[variant].push(run);
           }
@@ -170,6 +176,7 @@ export async function runFanout(session: EmulatorSession, quick: boolean): Promi
       throughputRatioToNaive,
       functionIssueCount: stats.functionIssueCount,
       functionIssues: stats.functionIssues,
+      handlerConfig,
     };
   } finally {
     await clients.stop({ id: -1, cmd: 'close' }, 60_000);

@@ -11,6 +11,7 @@ export function fanoutSection(r: FanoutResult): string {
   const rows = r.cases.map((c) => {
     const worst = c.runs.reduce((a, x) => Math.max(a, x.lost), 0);
     const dups = c.runs.reduce((a, x) => a + x.duplicates, 0);
+    const failed = c.runs.filter((x) => x.invocationFailed).length;
     const calls = c.runs[0]?.dynamodb.calls ?? {};
     const ratioKey = `${c.kind}@${c.n}`;
     return [
@@ -26,6 +27,7 @@ export function fanoutSection(r: FanoutResult): string {
       `${mib(c.peakRssBytes.median)} (max ${mib(c.peakRssBytes.max)})`,
       Object.entries(calls).map(([op, n]) => `${op} ${n}`).join(', '),
       num(c.readUnits.median, 1),
+      `${failed} / ${c.runs.length}`,
       c.exact ? 'yes' : '**no**',
     ];
   });
@@ -33,10 +35,11 @@ export function fanoutSection(r: FanoutResult): string {
     table(['phase', 'seconds', 'per second', 'failed'], phases),
     '',
     table(
-      ['N', 'send', 'handler', 'delivered (worst run)', 'lost (worst run)', 'duplicates (all runs)', 'wall ms, median (min–max)', 'messages/s', 'msg/s ÷ naive', 'peak RSS, median', 'DynamoDB requests per send', 'RCU per send', 'exactly once to all N'],
+      ['N', 'send', 'handler', 'delivered (worst run)', 'lost (worst run)', 'duplicates (all runs)', 'wall ms, median (min–max)', 'messages/s', 'msg/s ÷ naive', 'peak RSS, median', 'DynamoDB requests per send', 'RCU per send', 'runs ending in "Internal server error"', 'exactly once to all N'],
       rows,
     ),
     '',
+    `Handlers as synthesized: ${Object.entries(r.handlerConfig ?? {}).map(([k, c]) => `${k} timeout ${c.timeoutSeconds} s, ${c.memorySize} MB${c.fanoutConcurrency ? `, FANOUT_CONCURRENCY ${c.fanoutConcurrency}` : ''}`).join('; ')}.`,
     `${r.runsPerCase} runs per row (the first N also had ${r.warmupRuns} warm-up send per row, discarded); wsgate and naive alternate run by run.`,
     `Method: ${r.method}.`,
     `Handler warn/error log lines during the fan-out: ${r.functionIssueCount}.`,

@@ -57,7 +57,15 @@ function fanoutLimits(r: BenchResults): string[] {
     .map((c) => {
       const lost = Math.max(...c.runs.map((x) => x.lost));
       const dups = c.runs.reduce((a, x) => a + x.duplicates, 0);
-      return `- **Fan-out ${c.kind} at N = ${num(c.n)} not exactly once:** worst run lost ${num(lost)}, ${num(dups)} duplicates over ${c.runs.length} runs.`;
+      const failed = c.runs.filter((x) => x.invocationFailed).length;
+      const cfg = f.handlerConfig?.[c.variant];
+      const rate = c.messagesPerSecond.median;
+      const why = failed
+        ? ` In ${failed} of ${c.runs.length} runs the sender got "Internal server error": the invocation ended before the fan-out did` +
+          (cfg ? ` (function timeout ${cfg.timeoutSeconds} s; at the median ${num(rate)} messages/s measured here, ${num(rate * cfg.timeoutSeconds)} ` +
+            `posts fit in it with FANOUT_CONCURRENCY ${cfg.fanoutConcurrency ?? 'default'}).` : '.')
+        : '';
+      return `- **Fan-out ${c.kind} at N = ${num(c.n)} not exactly once:** worst run lost ${num(lost)}, ${num(dups)} duplicates over ${c.runs.length} runs.${why}`;
     });
 }
 

@@ -56,7 +56,7 @@ function inspectOutput(outdir: string): { resources: number; validationReport: b
   return { resources, validationReport: fs.existsSync(path.join(outdir, 'validation-report.json')) };
 }
 
-export async function runSynth(quick: boolean): Promise<SynthResult> {
+export async function runSynth(): Promise<SynthResult> {
   progress('synth: compiling lib/, bin/ and bench/synth/ to JS');
   const jsOf = await compileTree(['lib', 'bin', 'bench/synth']);
   const apps: Record<string, string> = {
@@ -84,7 +84,7 @@ export async function runSynth(quick: boolean): Promise<SynthResult> {
       return ms;
     },
   }));
-  const rounds = quick ? 5 : 7;
+  const rounds = 5;
   const warmupRounds = 1;
   const samplesMs = await interleaved(variants, rounds, warmupRounds, (name, round, ms) => {
     progress(`synth: ${name} ${round < 0 ? 'warm-up' : `run ${round + 1}/${rounds}`}: ${ms.toFixed(0)} ms`);
