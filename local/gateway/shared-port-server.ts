@@ -20,6 +20,18 @@ export type UpgradeHandler = (req: http.IncomingMessage, socket: Duplex, head: B
 const FIRST_BYTE_TIMEOUT_MS = 15_000;
 /** Incomplete HTTP request headers are dropped after this long. */
 const HEADERS_TIMEOUT_MS = 15_000;
+/**
+ * An idle keep-alive HTTP(S) socket is kept this long between requests (Node's default is 5 s). Handlers' AWS SDK
+ * clients keep their `@connections` sockets for reuse; a server that closes them sooner races the next post on
+ * them (ECONNRESET / socket hang up, lost posts under load). 65 s is the usual choice for servers behind idle
+ * timeouts of 60 s; Node announces it as `Keep-Alive: timeout=65`, and Node's agent then drops idle sockets 1 s
+ * before that.
+ *
+ * headersTimeout stays at 15 s: since Node 18 it runs only while a request's headers are arriving, not while a
+ * kept-alive socket waits for its next request, so it need not exceed keepAliveTimeout (the old advice) and the
+ * slow-header protection is unchanged.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export class SharedPortServer {
   private readonly tcp: net.Server;
@@ -31,11 +43,13 @@ export class SharedPortServer {
     this.plain = http.createServer(onRequest);
     this.plain.on('upgrade', onUpgrade);
     this.plain.headersTimeout = HEADERS_TIMEOUT_MS;
+    this.plain.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     this.plain.requestTimeout = HEADERS_TIMEOUT_MS * 2;
     if (tls) {
       this.secure = https.createServer({ key: tls.key, cert: tls.cert }, onRequest);
       this.secure.on('upgrade', onUpgrade);
       this.secure.headersTimeout = HEADERS_TIMEOUT_MS;
+      this.secure.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       this.secure.requestTimeout = HEADERS_TIMEOUT_MS * 2;
       this.secure.on('tlsClientError', (err) => onError(`TLS client error: ${err.message}`));
     }

@@ -553,6 +553,31 @@ describe('@connections with the real SDK client (spec §5)', () => {
     expect(connectEvent.headers['X-Forwarded-Proto']).toBe('https');
     client.socket.close();
   });
+  test('GIVEN a handler-like keep-alive https agent WHEN it posts twice THEN the server announces a 65 s keep-alive and the second post reuses the socket', async () => {
+    const client = await QueuedClient.open(`wss://127.0.0.1:${port}/dev?token=allow-keepalive`, undefined, { ca: cert });
+    client.send({ action: 'echo' });
+    const { connectionId } = await client.nextJson();
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: cert });
+    const post = (data: string) =>
+      new Promise<{ status: number; keepAlive: unknown; reused: boolean }>((resolve, reject) => {
+        const req = https.request(`https://127.0.0.1:${port}/dev/@connections/${encodeURIComponent(connectionId)}`, { method: 'POST', agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, keepAlive: res.headers['keep-alive'], reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+        req.end(data);
+      });
+    try {
+      const first = await post('one');
+      const second = await post('two');
+      expect(first).toEqual({ status: 200, keepAlive: 'timeout=65', reused: false });
+      expect(second).toEqual({ status: 200, keepAlive: 'timeout=65', reused: true });
+      expect([await client.next(), await client.next()]).toEqual(['one', 'two']);
+    } finally {
+      agent.destroy();
+      client.socket.close();
+    }
+  });
 });
 
 describe('robustness', () => {
