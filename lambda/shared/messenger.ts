@@ -2,9 +2,13 @@
  * Sends frames to connections through the `@connections` API (spec §5), one or many.
  * - 410 Gone (`name === 'GoneException'` or HTTP 410; SDK v3 has no `statusCode`): the connection is stale, so
  *   the records of THAT connection are removed through `removeConnection`.
- * - 429 LimitExceeded (rate limit or the client's buffer is full): retried with exponential backoff and jitter,
- *   a bounded number of times, then counted as failed.
+ * - 429 LimitExceeded (rate limit or the client's buffer is full), any 5xx, and network errors (ECONNRESET,
+ *   "socket hang up", EPIPE, ETIMEDOUT, ECONNREFUSED, the SDK's TimeoutError): retried with exponential backoff
+ *   and jitter, a bounded number of times, then counted as failed. A network error can hide a post the API had
+ *   already delivered, so a retry after one may, rarely, deliver the frame twice (at-least-once, like the SDK's
+ *   own retries); clients that cannot tolerate that de-duplicate by message id.
  * - 413 PayloadTooLarge, or data over the 128 KB limit: a MessageTooLargeError.
+ * - 403 Forbidden and any other 4xx: not retried, counted as failed.
  * The SDK client should be built with `maxAttempts: 1` so that these retries are the only ones.
  */
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
@@ -40,7 +44,7 @@ export interface MessengerOptions {
   readonly removeConnection: (connectionId: string) => Promise<unknown>;
   /** Maximum concurrent posts in `fanOut`. @default 20 (FANOUT_CONCURRENCY) */
   readonly concurrency?: number;
-  /** Attempts per post when throttled (429), the first included. @default 4 */
+  /** Attempts per post when throttled (429), on 5xx or on a network error, the first included. @default 4 */
   readonly maxAttempts?: number;
   /** Backoff before the first retry, doubled each retry. @default 100 */
   readonly retryBaseMs?: number;
@@ -52,14 +56,30 @@ export interface MessengerOptions {
   readonly log?: Logger;
 }
 
-type ErrorKind = 'gone' | 'throttled' | 'too-large' | 'other';
+type ErrorKind = 'gone' | 'throttled' | 'too-large' | 'transient' | 'other';
+
+/** Node.js socket error codes after which the post may be sent again. */
+const RETRYABLE_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED']);
+const NETWORK_ERROR_TEXT = /\b(?:ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|TimeoutError)\b|socket hang up/;
 
 function classify(err: unknown): ErrorKind {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    name?: unknown;
+    code?: unknown;
+    message?: unknown;
+    $metadata?: { httpStatusCode?: unknown };
+  };
   const status = e.$metadata?.httpStatusCode;
   if (e.name === 'GoneException' || status === 410) return 'gone';
   if (e.name === 'LimitExceededException' || status === 429) return 'throttled';
   if (e.name === 'PayloadTooLargeException' || status === 413) return 'too-large';
+  if (typeof status === 'number' && status >= 500 && status <= 599) return 'transient';
+  if (typeof status === 'number' && status >= 400) return 'other';
+  if (typeof e.code === 'string' && RETRYABLE_NETWORK_CODES.has(e.code)) return 'transient';
+  if (e.name === 'TimeoutError') return 'transient';
+  // The SDK passes a socket error on as is, or, when it is not an `Error` of this realm (a vm context such as
+  // jest's), as a new Error whose message is its text ("AWS SDK error wrapper for TimeoutError: socket hang up").
+  if (typeof e.message === 'string' && NETWORK_ERROR_TEXT.test(e.message)) return 'transient';
   return 'other';
 }
 
@@ -104,7 +124,7 @@ export class Messenger {
           return 'gone';
         }
         if (kind === 'too-large') throw new MessageTooLargeError(undefined);
-        if (kind === 'throttled' && attempt < this.maxAttempts) {
+        if ((kind === 'throttled' || kind === 'transient') && attempt < this.maxAttempts) {
           await this.sleep(this.backoff(attempt));
           continue;
         }

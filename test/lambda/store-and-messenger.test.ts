@@ -246,6 +246,57 @@ describe('Messenger', () => {
     expect(api.received('fine')).toEqual(['m']);
   });
 
+  test('GIVEN the socket is destroyed on the first request for a connection (keep-alive socket closed under it) WHEN posted THEN it is retried on a new socket and delivered once', async () => {
+    // GIVEN
+    const { store } = await freshStore();
+    api.open('reset');
+    api.failNext('reset', 'destroy', 1);
+    const waits: number[] = [];
+    // WHEN
+    const outcome = await messenger(store, { sleep: async (ms) => void waits.push(ms) }).post('reset', '"after reset"');
+    // THEN
+    expect(outcome).toBe('delivered');
+    expect(api.attempts.filter((a) => a.id === 'reset').map((a) => a.status)).toEqual([0, 200]);
+    expect(waits).toHaveLength(1);
+    expect(api.received('reset')).toEqual(['after reset']);
+  });
+
+  test('GIVEN the API answers 500 then 200 WHEN fanned out THEN the 500 is retried and every connection gets the frame', async () => {
+    const { store } = await freshStore();
+    api.open('flaky', 'steady');
+    api.failNext('flaky', 500, 1);
+    const counts = await messenger(store).fanOut([['flaky', 'steady']], '"m5"');
+    expect(counts).toEqual({ delivered: 2, gone: 0, failed: 0 });
+    expect(api.attempts.filter((a) => a.id === 'flaky').map((a) => a.status)).toEqual([500, 200]);
+    expect(api.received('flaky')).toEqual(['m5']);
+    expect(api.received('steady')).toEqual(['m5']);
+  });
+
+  test('GIVEN the API answers 500 or drops the socket on every attempt WHEN posted THEN it counts as failed after maxAttempts', async () => {
+    const { store } = await freshStore();
+    api.open('down', 'cut');
+    api.failNext('down', 500, 100);
+    api.failNext('cut', 'destroy', 100);
+    const lines: string[] = [];
+    const m = messenger(store, { maxAttempts: 3, log: createLogger({}, (l) => lines.push(l)) });
+    expect(await m.post('down', '"x"')).toBe('failed');
+    expect(await m.post('cut', '"x"')).toBe('failed');
+    expect(api.attempts.filter((a) => a.id === 'down').map((a) => a.status)).toEqual([500, 500, 500]);
+    expect(api.attempts.filter((a) => a.id === 'cut').map((a) => a.status)).toEqual([0, 0, 0]);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ event: 'post_failed', connectionId: 'down', attempts: 3, httpStatus: 500 }),
+      expect.objectContaining({ event: 'post_failed', connectionId: 'cut', attempts: 3 }),
+    ]);
+  });
+
+  test('GIVEN the API answers 403 WHEN posted THEN it is not retried and counts as failed', async () => {
+    const { store } = await freshStore();
+    api.open('denied');
+    api.failNext('denied', 403, 100);
+    expect(await messenger(store).post('denied', '"x"')).toBe('failed');
+    expect(api.attempts.filter((a) => a.id === 'denied').map((a) => a.status)).toEqual([403]);
+  });
+
   test('GIVEN the API answers 413 WHEN posted THEN a MessageTooLargeError, and in a fan-out it counts as failed', async () => {
     const { store } = await freshStore();
     api.open('small', 'ok413');

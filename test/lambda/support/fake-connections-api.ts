@@ -3,15 +3,23 @@
  * `@aws-sdk/client-apigatewaymanagementapi` client can be pointed at it:
  * - POST /{stage}/@connections/{id} for an open id → 200, empty body, and the frame is recorded;
  * - unknown or closed id → 410 with `x-amzn-ErrorType: GoneException` and body `{}`;
- * - scripted failures per id: 429 `LimitExceededException`, 413 `PayloadTooLargeException`;
+ * - scripted failures per id: 429 `LimitExceededException`, 413 `PayloadTooLargeException`, 403
+ *   `ForbiddenException`, 500 `InternalServerErrorException`, or `'destroy'`: the socket is destroyed without an
+ *   answer, after the request was read and before anything is delivered (recorded with status 0);
  * - data over 131072 bytes → 413.
  * It also records the most posts ever in flight at once, to check bounded concurrency.
  */
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 
-type ScriptedStatus = 429 | 413;
-const ERROR_TYPES: Record<number, string> = { 410: 'GoneException', 413: 'PayloadTooLargeException', 429: 'LimitExceededException' };
+type ScriptedStatus = 429 | 413 | 403 | 500 | 'destroy';
+const ERROR_TYPES: Record<number, string> = {
+  403: 'ForbiddenException',
+  410: 'GoneException',
+  413: 'PayloadTooLargeException',
+  429: 'LimitExceededException',
+  500: 'InternalServerErrorException',
+};
 
 export interface FakeConnectionsApi {
   /** The CALLBACK_URL: `http://127.0.0.1:{port}/{stage}`. */
@@ -22,7 +30,7 @@ export interface FakeConnectionsApi {
   failNext(id: string, status: ScriptedStatus, times: number): void;
   /** Frames received by `id`, parsed as JSON. */
   received(id: string): unknown[];
-  /** Every POST seen, in order, including refused ones. */
+  /** Every POST seen, in order, including refused ones (status 0: the socket was destroyed without an answer). */
   readonly attempts: ReadonlyArray<{ id: string; status: number }>;
   readonly maxInFlight: number;
   stop(): Promise<void>;
@@ -57,6 +65,11 @@ export async function startFakeConnectionsApi(stage = 'test', answerDelayMs = 2)
     let status = 200;
     if (script && script.times > 0) {
       script.times--;
+      if (script.status === 'destroy') {
+        attempts.push({ id, status: 0 });
+        req.socket.destroy();
+        return;
+      }
       status = script.status;
     } else if (!open.has(id)) status = 410;
     else if (data.length > 131072) status = 413;
