@@ -41,7 +41,12 @@ async function main(): Promise<void> {
     return;
   }
   const started = Date.now();
-  const results: BenchResults = { ...previous(), schema: 1, machine: machineInfo() };
+  const results: BenchResults = {
+    ...previous(),
+    schema: 1,
+    machine: machineInfo(),
+    lastRun: { startedAt: new Date(started).toISOString(), quick: args.quick, suites: args.only },
+  };
   const section = async <K extends SuiteName>(name: K, run: () => Promise<object>): Promise<void> => {
     const t0 = Date.now();
     const meta = (): SectionMeta => ({
@@ -88,7 +93,9 @@ async function main(): Promise<void> {
       await session?.close();
     }
   }
-  progress(`done in ${((Date.now() - started) / 1000).toFixed(0)} s: ${RESULTS_FILE} and ${REPORT_FILE}`);
+  results.lastRun!.wallSeconds = Math.round((Date.now() - started) / 1000);
+  write(results);
+  progress(`done in ${results.lastRun!.wallSeconds} s: ${RESULTS_FILE} and ${REPORT_FILE}`);
 }
 
 main().catch((err) => {

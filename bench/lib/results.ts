@@ -23,6 +23,8 @@ export type Section<T> = (T & { readonly meta: SectionMeta }) | (Skipped & { rea
 export interface BenchResults {
   readonly schema: 1;
   readonly machine: MachineInfo;
+  /** The last `npm run bench` invocation: flags, suites run, total wall time. */
+  lastRun?: { readonly startedAt: string; readonly quick: boolean; readonly suites: readonly string[]; wallSeconds?: number };
   synth?: Section<SynthResult>;
   handlers?: Section<HandlersResult>;
   cost?: Section<CostResult>;

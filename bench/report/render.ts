@@ -55,6 +55,11 @@ export function renderReport(r: BenchResults): string {
     'each ratio compares medians measured in the same run, with the variants alternating run by run. The machine is shared',
     'with other work: the load average at the start of each section is shown, and absolute times move with it more than ratios do.',
     '',
+    r.lastRun
+      ? `Last run: \`npm run bench${r.lastRun.quick ? ' -- --quick' : ''}\` started ${r.lastRun.startedAt}, suites ${r.lastRun.suites.join(', ')}, ` +
+        `${r.lastRun.wallSeconds !== undefined ? `total wall time ${num(r.lastRun.wallSeconds)} s` : 'did not finish'}.`
+      : '',
+    '',
     'Run: `npm run bench` (all suites) or `npm run bench -- --quick` (5 runs, N = 1,000 only); `-- --only synth,handlers,cost,echo,fanout`',
     'runs some suites and keeps the other sections; `-- --report-only` re-renders this file.',
     '',
