@@ -1,4 +1,12 @@
-/** One warm Lambda instance: a child process running `worker.cjs`, one invocation at a time. */
+/**
+ * One warm Lambda instance: a child process running `worker.cjs`, one invocation at a time.
+ *
+ * Like Lambda, an instance has an init phase (process start and the handler module's load, up to `initTimeoutMs`,
+ * 10 s for on-demand functions) separate from each invocation's timeout, which starts only when the loaded handler
+ * is handed the event. An init phase that runs past its limit fails the waiting invocation with Sandbox.Timedout
+ * (the error type AWS names for an init timeout) and the instance is discarded; Lambda would instead retry the init
+ * once within the first invocation's timeout.
+ */
 import { ChildProcess, fork } from 'child_process';
 import { randomUUID } from 'crypto';
 import * as path from 'path';
@@ -12,15 +20,32 @@ export type LogSink = (functionId: string, stream: 'stdout' | 'stderr', line: st
 export class FunctionInstance {
   private readonly child: ChildProcess;
   private alive = true;
+  /** True once the worker has loaded the handler (init phase over). */
+  private ready = false;
+  private readonly initTimer: NodeJS.Timeout;
+  /** The invocation waiting for the init phase to end, started when it does. */
+  private whenReady?: () => void;
   private pending?: { id: string; finish: (outcome: Omit<InvocationOutcome, 'durationMs'>) => void };
 
-  constructor(private readonly fn: FunctionModel, env: Record<string, string>, log: LogSink, private readonly invokedFunctionArn: string) {
+  constructor(
+    private readonly fn: FunctionModel,
+    env: Record<string, string>,
+    log: LogSink,
+    private readonly invokedFunctionArn: string,
+    initTimeoutMs: number,
+  ) {
     this.child = fork(WORKER, [], {
       cwd: fn.codeDir,
       env,
       execArgv: PRELOADS,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    this.initTimer = setTimeout(() => {
+      this.pending?.finish({
+        error: { errorType: 'Sandbox.Timedout', errorMessage: `INIT phase timed out after ${initTimeoutMs / 1000} seconds (process start and handler load)` },
+      });
+      this.kill();
+    }, initTimeoutMs);
     for (const stream of ['stdout', 'stderr'] as const) {
       let buffered = '';
       this.child[stream]!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -30,6 +55,13 @@ export class FunctionInstance {
       });
     }
     this.child.on('message', (message: any) => {
+      if (message?.type === 'ready') return this.onReady();
+      if (message?.type === 'initError') {
+        clearTimeout(this.initTimer);
+        this.pending?.finish({ error: { errorType: message.errorType, errorMessage: message.errorMessage } });
+        this.kill();
+        return;
+      }
       const pending = this.pending;
       if (!pending || message?.id !== pending.id) return;
       if (message.type === 'result') pending.finish({ result: JSON.parse(message.json) });
@@ -46,19 +78,20 @@ export class FunctionInstance {
     return this.alive;
   }
 
-  /** Runs one invocation; kills the instance when it runs past the function's timeout. */
+  /**
+   * Runs one invocation once the init phase is over; kills the instance when the handler runs past the function's
+   * timeout, counted from the moment the loaded handler is handed the event. `durationMs` includes any init wait.
+   */
   invoke(event: unknown): Promise<InvocationOutcome> {
     const started = Date.now();
     const awsRequestId = randomUUID();
     const timeoutMs = this.fn.timeoutSeconds * 1000;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        finish({ timedOut: true });
-        this.kill();
-      }, timeoutMs);
+      let timer: NodeJS.Timeout | undefined;
       const finish = (outcome: Omit<InvocationOutcome, 'durationMs'>) => {
         if (this.pending?.id !== awsRequestId) return;
         this.pending = undefined;
+        this.whenReady = undefined;
         clearTimeout(timer);
         resolve({ ...outcome, durationMs: Date.now() - started });
       };
@@ -67,22 +100,31 @@ export class FunctionInstance {
         finish({ error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${awsRequestId} Error: Runtime exited before the invocation` } });
         return;
       }
-      this.child.send({
-        type: 'invoke',
-        id: awsRequestId,
-        event,
-        context: {
-          awsRequestId,
-          deadlineMs: started + timeoutMs,
-          functionName: this.fn.functionName,
-          invokedFunctionArn: this.invokedFunctionArn,
-          memoryLimitInMB: this.fn.memorySize,
-          logGroupName: `/aws/lambda/${this.fn.functionName}`,
-          logStreamName: '$LATEST-local',
-        },
-      }, (err) => {
-        if (err) finish({ error: { errorType: 'Runtime.InvalidEvent', errorMessage: `The event cannot be sent to the function: ${err.message}` } });
-      });
+      const dispatch = () => {
+        const handedAt = Date.now();
+        timer = setTimeout(() => {
+          finish({ timedOut: true });
+          this.kill();
+        }, timeoutMs);
+        this.child.send({
+          type: 'invoke',
+          id: awsRequestId,
+          event,
+          context: {
+            awsRequestId,
+            deadlineMs: handedAt + timeoutMs,
+            functionName: this.fn.functionName,
+            invokedFunctionArn: this.invokedFunctionArn,
+            memoryLimitInMB: this.fn.memorySize,
+            logGroupName: `/aws/lambda/${this.fn.functionName}`,
+            logStreamName: '$LATEST-local',
+          },
+        }, (err) => {
+          if (err) finish({ error: { errorType: 'Runtime.InvalidEvent', errorMessage: `The event cannot be sent to the function: ${err.message}` } });
+        });
+      };
+      if (this.ready) dispatch();
+      else this.whenReady = dispatch;
     });
   }
 
@@ -100,8 +142,18 @@ export class FunctionInstance {
     });
   }
 
+  private onReady(): void {
+    clearTimeout(this.initTimer);
+    if (!this.alive || this.ready) return;
+    this.ready = true;
+    const dispatch = this.whenReady;
+    this.whenReady = undefined;
+    dispatch?.();
+  }
+
   private onExit(how: string): void {
     this.alive = false;
+    clearTimeout(this.initTimer);
     this.pending?.finish({ error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${this.pending.id} Error: Runtime exited with error: ${how}` } });
   }
 }

@@ -11,6 +11,8 @@ export { LOCAL_CREDENTIALS } from './lambda-environment';
 export type { LocalEndpoints } from './lambda-environment';
 
 export const DEFAULT_MAX_INSTANCES_PER_FUNCTION = 10;
+/** Lambda's init phase limit for on-demand functions: process start plus handler module load. */
+export const DEFAULT_INIT_TIMEOUT_MS = 10_000;
 
 export interface InvokerOptions extends LocalEndpoints {
   /** `AssemblyModel.functions`. */
@@ -21,6 +23,12 @@ export interface InvokerOptions extends LocalEndpoints {
   readonly accountId?: string;
   /** Concurrent instances per function; further invocations wait for one. @default 10 */
   readonly maxInstancesPerFunction?: number;
+  /**
+   * Budget of a new instance's init phase (process start and handler load), separate from the function timeout,
+   * which starts when the loaded handler gets the event. Past it the invocation fails with Sandbox.Timedout.
+   * @default 10000 (Lambda's 10 s for on-demand functions)
+   */
+  readonly initTimeoutMs?: number;
   /** Where function output goes. @default each line to stderr, prefixed with the function name */
   readonly log?: LogSink;
 }
@@ -34,6 +42,10 @@ export function createInvoker(options: InvokerOptions): FunctionInvoker {
   const maxInstances = options.maxInstancesPerFunction ?? DEFAULT_MAX_INSTANCES_PER_FUNCTION;
   if (!Number.isInteger(maxInstances) || maxInstances < 1) {
     throw new Error(`createInvoker: maxInstancesPerFunction must be a whole number ≥ 1, got ${maxInstances}`);
+  }
+  const initTimeoutMs = options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS;
+  if (!Number.isFinite(initTimeoutMs) || initTimeoutMs <= 0) {
+    throw new Error(`createInvoker: initTimeoutMs must be a number of milliseconds > 0, got ${initTimeoutMs}`);
   }
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '123456789012';
@@ -58,7 +70,7 @@ export function createInvoker(options: InvokerOptions): FunctionInvoker {
       if (!pool) {
         const env = lambdaEnvironment(fn, fn.region ?? region, fn.accountId ?? accountId, options);
         const arn = `arn:aws:lambda:${fn.region ?? region}:${fn.accountId ?? accountId}:function:${fn.functionName}`;
-        pool = new FunctionPool(() => new FunctionInstance(fn, env, log, arn), maxInstances);
+        pool = new FunctionPool(() => new FunctionInstance(fn, env, log, arn, initTimeoutMs), maxInstances);
         pools.set(functionId, pool);
       }
       return pool.invoke(event);

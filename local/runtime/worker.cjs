@@ -1,10 +1,11 @@
 'use strict';
 /*
- * One warm Lambda instance: a child process that loads the function's handler once and runs one invocation at a
- * time, on messages from the invoker (local/runtime/instance.ts) over the IPC channel.
+ * One warm Lambda instance: a child process that loads the function's handler once, at start (the init phase),
+ * then runs one invocation at a time, on messages from the invoker (local/runtime/instance.ts) over the IPC channel.
  * Plain CommonJS (.cjs) so it runs as is, with or without `npm run build`.
  *
- * in:  { type: 'invoke', id, event, context: { awsRequestId, deadlineMs, functionName, ... } }
+ * out: { type: 'ready' } once the handler is loaded | { type: 'initError', errorType, errorMessage } if it cannot be
+ * in:  { type: 'invoke', id, event, context: { awsRequestId, deadlineMs, functionName, ... } } (sent after 'ready')
  * out: { type: 'result', id, json } | { type: 'error', id, errorType, errorMessage, fatal }
  */
 const fs = require('fs');
@@ -127,7 +128,6 @@ process.on('message', async (message) => {
   currentId = id;
   let handler;
   try {
-    handlerPromise = handlerPromise || loadHandler();
     handler = await handlerPromise;
   } catch (e) {
     process.send({ type: 'error', id, ...describe(e), fatal: true });
@@ -157,4 +157,9 @@ process.on('unhandledRejection', (reason) => {
   if (currentId) process.send({ type: 'error', id: currentId, errorType: 'Runtime.UnhandledPromiseRejection', errorMessage, fatal: true }, done);
   else done();
 });
-process.send({ type: 'ready' });
+// The init phase: load the handler now, as Lambda does before the first event, and say when it is done.
+handlerPromise = loadHandler();
+handlerPromise.then(
+  () => process.send({ type: 'ready' }),
+  (e) => process.send({ type: 'initError', ...describe(e) }),
+);

@@ -62,6 +62,7 @@ const FUNCTIONS = [
   fn('Exits', 'cjs.exits'),
   fn('RejectsLater', 'cjs.rejectsLater'),
   fn('Forever', 'cjs.forever', { timeoutSeconds: 1 }),
+  fn('SlowInit', 'slow-init.handler', { timeoutSeconds: 1 }),
   fn('Callback', 'callback.handler', { environment: { OWN_SETTING: 'callback-only' } }),
   fn('Mjs', 'module.main'),
   fn('EsmPackage', 'index.handler', { codeDir: path.join(FIXTURES, 'esm-package') }),
@@ -168,6 +169,7 @@ describe('createInvoker: handler styles (Node.js Lambda runtime)', () => {
   test('GIVEN invalid invoker options WHEN created THEN it throws naming the option', () => {
     expect(() => createInvoker({ functions: {}, maxInstancesPerFunction: 0 })).toThrow(/maxInstancesPerFunction/);
     expect(() => createInvoker(undefined as any)).toThrow(/options\.functions/);
+    expect(() => createInvoker({ functions: {}, initTimeoutMs: 0 })).toThrow(/initTimeoutMs/);
   });
 });
 
@@ -224,6 +226,36 @@ describe('createInvoker: instances (warm reuse, pool, timeout, crash)', () => {
     expect(out.result).toBeUndefined();
     expect(out.error).toBeUndefined();
     expect((await invoker.invoke('Fixture/Forever', {})).timedOut).toBe(true);
+  });
+
+  test('GIVEN a module whose init takes longer than its 1 s timeout but less than the init limit WHEN first invoked THEN it succeeds (init has its own budget)', async () => {
+    // WHEN
+    const first = await invoker.invoke('Fixture/SlowInit', { n: 1 });
+    // THEN the whole init wait passed in module scope, and the handler still got its full timeout
+    expect(first.error).toBeUndefined();
+    expect(first.timedOut).toBeUndefined();
+    const result = first.result as any;
+    expect(result).toEqual(expect.objectContaining({ initWait: 'timed-out', invocations: 1, echo: { n: 1 } }));
+    expect(result.remainingMs).toBeGreaterThan(0);
+    const second = (await invoker.invoke('Fixture/SlowInit', { n: 2 })).result as any;
+    expect(second).toEqual(expect.objectContaining({ invocations: 2, pid: result.pid }));
+  });
+
+  test('GIVEN an init phase longer than the invoker\'s init limit WHEN invoked THEN Sandbox.Timedout and the next call gets a fresh instance', async () => {
+    // GIVEN a 1.5 s module init and a 300 ms init limit
+    const slowInit = FUNCTIONS.find((f) => f.id === 'Fixture/SlowInit')!;
+    const own = createInvoker({ functions: { [slowInit.id]: slowInit }, initTimeoutMs: 300, maxInstancesPerFunction: 1, log: () => undefined });
+    try {
+      // WHEN
+      const outcomes = [await own.invoke(slowInit.id, {}), await own.invoke(slowInit.id, {})];
+      // THEN
+      for (const out of outcomes) {
+        expect(out.error).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: expect.stringMatching(/INIT phase timed out after 0\.3 seconds/) });
+        expect(out.result).toBeUndefined();
+      }
+    } finally {
+      await own.close();
+    }
   });
 
   test('GIVEN a handler that exits its process WHEN invoked THEN the outcome is Runtime.ExitError and a new instance serves the next call', async () => {
