@@ -28,6 +28,7 @@ export function fanoutSection(r: FanoutResult): string {
       Object.entries(calls).map(([op, n]) => `${op} ${n}`).join(', '),
       num(c.readUnits.median, 1),
       `${failed} / ${c.runs.length}`,
+      r.handlerConfig ? `${num((c.wallMs.max / 1000 / r.handlerConfig[c.variant].timeoutSeconds) * 100)} %` : 'n/a',
       c.exact ? 'yes' : '**no**',
     ];
   });
@@ -35,7 +36,7 @@ export function fanoutSection(r: FanoutResult): string {
     table(['phase', 'seconds', 'per second', 'failed'], phases),
     '',
     table(
-      ['N', 'send', 'handler', 'delivered (worst run)', 'lost (worst run)', 'duplicates (all runs)', 'wall ms, median (min–max)', 'messages/s', 'msg/s ÷ naive', 'peak RSS, median', 'DynamoDB requests per send', 'RCU per send', 'runs ending in "Internal server error"', 'exactly once to all N'],
+      ['N', 'send', 'handler', 'delivered (worst run)', 'lost (worst run)', 'duplicates (all runs)', 'wall ms, median (min–max)', 'messages/s', 'msg/s ÷ naive', 'peak RSS, median', 'DynamoDB requests per send', 'RCU per send', 'runs ending in "Internal server error"', 'slowest run ÷ function timeout', 'exactly once to all N'],
       rows,
     ),
     '',
