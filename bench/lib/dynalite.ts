@@ -2,12 +2,13 @@
 import type { Server } from 'http';
 import type { AddressInfo } from 'net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { connectionsTableInput } from '../../test/lambda/support/connections-table-schema';
 
 // dynalite has no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite: (options: Record<string, unknown>) => Server = require('dynalite');
 
-export const ROOM_INDEX = 'byRoom';
+export { ROOM_INDEX } from '../../test/lambda/support/connections-table-schema';
 export const REGION = 'us-east-1';
 export const FAKE_CREDENTIALS = { accessKeyId: 'AKIABENCHLOCAL000000', secretAccessKey: 'bench-local-fake-secret' };
 
@@ -32,30 +33,5 @@ export function dynamoClient(endpoint: string): DynamoDBClient {
 
 /** pk/sk table with the sparse `byRoom` GSI (room, connectionId; INCLUDE userId, expiresAt). */
 export async function createConnectionsTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-        { AttributeName: 'room', AttributeType: 'S' },
-        { AttributeName: 'connectionId', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: ROOM_INDEX,
-          KeySchema: [
-            { AttributeName: 'room', KeyType: 'HASH' },
-            { AttributeName: 'connectionId', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['userId', 'expiresAt'] },
-        },
-      ],
-    }),
-  );
+  await client.send(new CreateTableCommand(connectionsTableInput(tableName)));
 }

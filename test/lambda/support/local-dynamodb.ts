@@ -7,12 +7,13 @@ import { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../../lambda/shared/dynamo-client';
+import { connectionsTableInput } from './connections-table-schema';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
 
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
-export const ROOM_INDEX = 'byRoom';
+export { ROOM_INDEX } from './connections-table-schema';
 
 export interface LocalDynamo {
   readonly endpoint: string;
@@ -38,32 +39,7 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
     endpoint,
     doc,
     async createConnectionsTable(name) {
-      await raw.send(
-        new CreateTableCommand({
-          TableName: name,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-            { AttributeName: 'room', AttributeType: 'S' },
-            { AttributeName: 'connectionId', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: ROOM_INDEX,
-              KeySchema: [
-                { AttributeName: 'room', KeyType: 'HASH' },
-                { AttributeName: 'connectionId', KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['userId', 'expiresAt'] },
-            },
-          ],
-        }),
-      );
+      await raw.send(new CreateTableCommand(connectionsTableInput(name)));
     },
     async snapshot(tableName) {
       const items: Record<string, unknown>[] = [];
