@@ -4,7 +4,6 @@
  * room send; and route functions that throw, time out or exit under the real runtime (fixtures/faults/).
  * Every client is a real `ws` client with a signDevToken token; every table read goes to the store directly.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -19,11 +18,8 @@ import { startEmulator, type RunningEmulator } from '../../local/emulator';
 import { localDynamoClient, startLocalDynamo, type LocalDynamo } from '../../local/services/local-dynamo';
 import { FAULTS_TOKEN_AUDIENCE, FAULTS_TOKEN_ISSUER, FaultsStack } from './fixtures/faults/faults-stack';
 import { QueuedClient } from './gateway-test-kit';
+import { DynamoDbLocalProcess, hasDynamoDbLocal, launchDynamoDbLocal, requireDynamoDbLocal } from './support/dynamodb-local';
 
-const ROOT = path.resolve(__dirname, '../..');
-const DDB_LOCAL_DIR = path.join(ROOT, '.wsgate', 'dynamodb-local');
-const hasDynamoDbLocal = fs.existsSync(path.join(DDB_LOCAL_DIR, 'DynamoDBLocal.jar'));
-const requireDynamoDbLocal = process.env.WSGATE_REQUIRE_DYNAMODB_LOCAL === '1';
 const CONTEXT = { '@aws-cdk/core:validateAgainstDefaultRules': true };
 const WAIT_MS = 15_000;
 
@@ -203,29 +199,6 @@ class DynamoFaultProxy {
 // AWS's DynamoDB Local process
 // ---------------------------------------------------------------------------------------------------------------
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('DynamoDB Local did not open its port');
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shared set-up: the example chat and the fixture app, synthesized once; the emulators of sections 1 and 4 start in
@@ -236,7 +209,7 @@ let workDir: string;
 let chatAssembly: string;
 let faultsAssembly: string;
 /** AWS's DynamoDB Local, started first so that it boots while the apps synthesize and the other tests run. */
-let java: { child: ChildProcess; port: number } | undefined;
+let java: DynamoDbLocalProcess | undefined;
 let onDynamoDbLocal: Promise<ChatRig> | undefined;
 let faultsEmulator: Promise<RunningEmulator> | undefined;
 const faultsGatewayLog: string[] = [];
@@ -248,15 +221,7 @@ function background<T>(promise: Promise<T>): Promise<T> {
 }
 
 beforeAll(async () => {
-  if (hasDynamoDbLocal) {
-    const port = await freePort();
-    const child = spawn('java', [
-      `-Djava.library.path=${path.join(DDB_LOCAL_DIR, 'lib')}`,
-      '-cp', `${path.join(DDB_LOCAL_DIR, 'DynamoDBLocal.jar')}:${path.join(DDB_LOCAL_DIR, 'lib', '*')}`,
-      'software.amazon.dynamodb.services.local.main.ServerRunner', '-inMemory', '-port', String(port),
-    ], { stdio: 'ignore' });
-    java = { child, port };
-  }
+  if (hasDynamoDbLocal) java = await launchDynamoDbLocal();
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-faults-'));
   chatAssembly = path.join(workDir, 'chat.out');
   const chatApp = new App({ outdir: chatAssembly, context: CONTEXT });
@@ -270,15 +235,15 @@ beforeAll(async () => {
     startEmulator({ assemblyDir: faultsAssembly, port: 0, log: (line) => faultsGatewayLog.push(line), functionLog: () => undefined }),
   );
   if (java) {
-    const { child, port } = java;
-    onDynamoDbLocal = background(waitForPort(port, child).then(() => startChat(`http://127.0.0.1:${port}`, `http://127.0.0.1:${port}`)));
+    const { ready, endpoint } = java;
+    onDynamoDbLocal = background(ready.then(() => startChat(endpoint, endpoint)));
   }
 });
 
 afterAll(async () => {
   await (await faultsEmulator?.catch(() => undefined))?.close();
   await (await onDynamoDbLocal?.catch(() => undefined))?.emulator.close();
-  java?.child.kill('SIGKILL');
+  java?.stop();
   fs.rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -599,7 +564,7 @@ describe('route functions that fail under the real runtime (fixture app: throws 
   test('GIVEN alice and bob on DynamoDB Local WHEN they join, talk in a room, broadcast, err and disconnect THEN the protocol frames arrive and disconnect removes their rows (spec §2.5)', async () => {
     expect(hasDynamoDbLocal).toBe(true); // fails when WSGATE_REQUIRE_DYNAMODB_LOCAL=1 and the jar is absent
     const rig = chat!;
-    expect(rig.emulator.dynamodbEndpoint).toBe(`http://127.0.0.1:${java!.port}`);
+    expect(rig.emulator.dynamodbEndpoint).toBe(java!.endpoint);
     const alice = await rig.connectAs('alice');
     const bob = await rig.connectAs('bob');
     await joinRoom(alice, 'lobby', 'alice');

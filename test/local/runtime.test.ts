@@ -2,7 +2,6 @@
  * The emulator's Lambda runtime (local/runtime) and local AWS services (local/services), with real child
  * processes, a real dynalite, a real TLS server holding the emulator's certificate and real AWS SDK v3 clients.
  */
-import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as https from 'https';
 import * as net from 'net';
@@ -15,6 +14,7 @@ import { createInvoker } from '../../local/runtime/invoker';
 import { createTables, LocalDynamo, localDynamoClient, startLocalDynamo } from '../../local/services/local-dynamo';
 import { SecretsService, startSecretsService } from '../../local/services/secrets-service';
 import { createCertificate, LocalCertificate } from '../../local/services/certificate';
+import { hasDynamoDbLocal, launchDynamoDbLocal, requireDynamoDbLocal } from './support/dynamodb-local';
 
 
 /**
@@ -334,40 +334,14 @@ describe('local services', () => {
   });
 });
 
-const DDB_LOCAL_DIR = path.join(__dirname, '..', '..', '.wsgate', 'dynamodb-local');
-const hasDynamoDbLocal = fs.existsSync(path.join(DDB_LOCAL_DIR, 'DynamoDBLocal.jar'));
-const requireDynamoDbLocal = process.env.WSGATE_REQUIRE_DYNAMODB_LOCAL === '1';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('DynamoDB Local did not open its port');
-}
 
 (hasDynamoDbLocal || requireDynamoDbLocal ? describe : describe.skip)('AWS DynamoDB Local (scripts/fetch-dynamodb-local.sh)', () => {
   test('GIVEN DynamoDB Local WHEN tables are created through startLocalDynamo({endpoint}) THEN a put is found through the GSI', async () => {
     expect(hasDynamoDbLocal).toBe(true); // fails when WSGATE_REQUIRE_DYNAMODB_LOCAL=1 and the jar is absent
-    const port = await freePort();
-    const child = spawn('java', [`-Djava.library.path=${path.join(DDB_LOCAL_DIR, 'lib')}`, '-cp', `${path.join(DDB_LOCAL_DIR, 'DynamoDBLocal.jar')}:${path.join(DDB_LOCAL_DIR, 'lib', '*')}`,
-      'software.amazon.dynamodb.services.local.main.ServerRunner', '-inMemory', '-port', String(port)], { stdio: 'ignore' });
+    const ddbLocal = await launchDynamoDbLocal();
     try {
-      await waitForPort(port, child);
-      const local = await startLocalDynamo({ endpoint: `http://127.0.0.1:${port}` });
+      await ddbLocal.ready;
+      const local = await startLocalDynamo({ endpoint: ddbLocal.endpoint });
       expect(await createTables(local.endpoint, [TABLE])).toEqual([TABLE.tableName]);
       expect(await createTables(local.endpoint, [TABLE])).toEqual([]);
       const client: DynamoDBClient = localDynamoClient(local.endpoint);
@@ -377,7 +351,7 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
       client.destroy();
       await local.close();
     } finally {
-      child.kill('SIGKILL');
+      ddbLocal.stop();
     }
   });
 });
