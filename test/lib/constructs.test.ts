@@ -480,7 +480,8 @@ describe('synth-time validators (fast-check properties)', () => {
   });
 
   test('PROPERTY: GIVEN any string WHEN validated as a stage name THEN it is accepted exactly when it is 1–128 of [A-Za-z0-9_-]', () => {
-    fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 130 }), fc.stringMatching(/^[A-Za-z0-9_-]{0,130}$/)), (name) => {
+    const boundary = fc.integer({ min: 0, max: 130 }).map((n) => 'a'.repeat(n));
+    fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 130 }), fc.stringMatching(/^[A-Za-z0-9_-]{0,130}$/), boundary), (name) => {
       const expected = /^[A-Za-z0-9_-]{1,128}$/.test(name);
       if (expected) expect(() => validateStageName(name)).not.toThrow();
       else expect(() => validateStageName(name)).toThrow(/^Invalid stageName .*1 to 128 characters/s);
@@ -489,7 +490,8 @@ describe('synth-time validators (fast-check properties)', () => {
 
   test('PROPERTY: GIVEN any string WHEN validated as a custom route key THEN it is accepted exactly when non-empty, ≤ 128, not $-prefixed and new', () => {
     const existing = ['$connect', '$disconnect', '$default', 'join'];
-    fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 130 }), fc.constantFrom('join', '$x', '', 'a'.repeat(129))), (key) => {
+    const boundary = fc.integer({ min: 0, max: 130 }).map((n) => 'k'.repeat(n));
+    fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 130 }), fc.constantFrom('join', '$x', ''), boundary), (key) => {
       const expected = key.length > 0 && key.length <= 128 && !key.startsWith('$') && !existing.includes(key);
       if (expected) expect(() => validateCustomRouteKey(key, existing)).not.toThrow();
       else expect(() => validateCustomRouteKey(key, existing)).toThrow(/route key|Cannot add route|already/);
