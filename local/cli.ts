@@ -19,6 +19,7 @@ Options:
   --dynamodb-endpoint URL   use this DynamoDB-compatible endpoint instead of the embedded dynalite
   --idle-timeout SECONDS    close idle connections after this long (default: 600)
   --max-duration SECONDS    close every connection after this long (default: 7200)
+  --init-timeout SECONDS    budget of a function instance's init phase (default: 10, as on Lambda)
   --static DIR              serve DIR at /_wsgate/app/ (the browser demo)
   --local-secret VALUE      key Secrets Manager answers with, and dev tokens are signed with
   --help                    show this help
@@ -70,6 +71,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
         break;
       case '--max-duration':
         options.maxDurationMs = positiveSeconds(flag, value());
+        break;
+      case '--init-timeout':
+        options.initTimeoutMs = positiveSeconds(flag, value());
         break;
       case '--static':
         options.staticDir = value();

@@ -31,6 +31,8 @@ export interface EmulatorOptions {
   readonly idleTimeoutMs?: number;
   /** @default 7200000 (2 hours) */
   readonly maxDurationMs?: number;
+  /** Budget of a new function instance's init phase (start + module load), separate from its timeout. @default 10000 (Lambda's) */
+  readonly initTimeoutMs?: number;
   /** Folder served at /_wsgate/app/. @default - not served */
   readonly staticDir?: string;
   /** What Secrets Manager answers for every secret, and the dev tokens' key. @default LOCAL_SECRET_DEFAULT */
@@ -137,6 +139,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         gatewayHosts,
         gatewayPort: gateway.port,
         caFile: certificate.certFile,
+        ...(options.initTimeoutMs !== undefined ? { initTimeoutMs: options.initTimeoutMs } : {}),
         log: options.functionLog,
       }),
     );

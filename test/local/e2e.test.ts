@@ -190,12 +190,13 @@ describe('the example chat through the emulator (design.md protocol table)', () 
 
 describe('the wsgate CLI', () => {
   test('GIVEN flags WHEN parsed THEN options; bad input THEN a usage error naming it', () => {
-    expect(parseCli(['local', 'out', '--port', '4000', '--stack', 'S', '--idle-timeout', '30', '--max-duration=60', '--static', 'web/dist']).options).toEqual({
+    expect(parseCli(['local', 'out', '--port', '4000', '--stack', 'S', '--idle-timeout', '30', '--max-duration=60', '--init-timeout', '3', '--static', 'web/dist']).options).toEqual({
       assemblyDir: 'out',
       port: 4000,
       stack: 'S',
       idleTimeoutMs: 30_000,
       maxDurationMs: 60_000,
+      initTimeoutMs: 3_000,
       staticDir: 'web/dist',
     });
     expect(parseCli(['local'], { PORT: '5000' }).options).toEqual({ assemblyDir: 'cdk.out', port: 5000 });
@@ -203,6 +204,7 @@ describe('the wsgate CLI', () => {
     expect(() => parseCli(['serve'])).toThrow(/Unknown command "serve"/);
     expect(() => parseCli(['local', '--port', 'abc'])).toThrow(/port must be a whole number/);
     expect(() => parseCli(['local', '--idle-timeout', '-1'])).toThrow(/positive number of seconds/);
+    expect(() => parseCli(['local', '--init-timeout', '0'])).toThrow(/positive number of seconds/);
     expect(() => parseCli(['local', '--verbose'])).toThrow(/Unknown option --verbose/);
   });
 
