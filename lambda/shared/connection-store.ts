@@ -11,7 +11,9 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  QueryCommandInput,
   ScanCommand,
+  ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { Clock, epochSeconds, systemClock } from './clock';
 import { sleep as realSleep } from './sleep';
@@ -124,67 +126,66 @@ export class ConnectionStore {
    */
   async deleteConnection(connectionId: string): Promise<number> {
     let deleted = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `conn#${connectionId}` },
-          ProjectionExpression: 'pk, sk',
-          ConsistentRead: true,
-          Limit: this.pageSize,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      const keys = (page.Items ?? []).map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
+    const pages = this.itemPages('query', () => ({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `conn#${connectionId}` },
+      ProjectionExpression: 'pk, sk',
+      ConsistentRead: true,
+    }));
+    for await (const items of pages) {
+      const keys = items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
       for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
         await this.batchDelete(keys.slice(i, i + BATCH_WRITE_LIMIT), connectionId);
       }
       deleted += keys.length;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return deleted;
   }
 
   /** Live members of a room, page by page (a paginated Query on the `byRoom` index, never a Scan). */
   async *roomMembers(room: string): AsyncGenerator<RoomMember[]> {
     if (!this.roomIndex) throw new Error('ConnectionStore was built without roomIndex (ROOM_INDEX), so it cannot list a room');
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: this.roomIndex,
-          KeyConditionExpression: '#room = :room',
-          FilterExpression: 'expiresAt >= :now',
-          ExpressionAttributeNames: { '#room': 'room' },
-          ExpressionAttributeValues: { ':room': room, ':now': this.nowSeconds() },
-          Limit: this.pageSize,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      const members = (page.Items ?? []).map(toRoomMember);
-      if (members.length > 0) yield members;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const pages = this.itemPages('query', () => ({
+      TableName: this.tableName,
+      IndexName: this.roomIndex,
+      KeyConditionExpression: '#room = :room',
+      FilterExpression: 'expiresAt >= :now',
+      ExpressionAttributeNames: { '#room': 'room' },
+      ExpressionAttributeValues: { ':room': room, ':now': this.nowSeconds() },
+    }));
+    for await (const items of pages) {
+      if (items.length > 0) yield items.map(toRoomMember);
+    }
   }
 
   /** Every live connection, page by page (a paginated Scan for `sk = meta`); never all in memory. */
   async *connections(): AsyncGenerator<ConnectionRecord[]> {
+    const pages = this.itemPages('scan', () => ({
+      TableName: this.tableName,
+      FilterExpression: 'sk = :meta AND expiresAt >= :now',
+      ExpressionAttributeValues: { ':meta': META, ':now': this.nowSeconds() },
+    }));
+    for await (const items of pages) {
+      if (items.length > 0) yield items.map(toConnection);
+    }
+  }
+
+  /**
+   * The items of a Query or Scan, one page (`pageSize` items read) at a time, following LastEvaluatedKey.
+   * `input` is built anew for every page, so a filter on "now" moves with the clock as the iteration goes on.
+   */
+  private async *itemPages(
+    kind: 'query' | 'scan',
+    input: () => Omit<QueryCommandInput & ScanCommandInput, 'Limit' | 'ExclusiveStartKey'>,
+  ): AsyncGenerator<Record<string, unknown>[]> {
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.client.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          FilterExpression: 'sk = :meta AND expiresAt >= :now',
-          ExpressionAttributeValues: { ':meta': META, ':now': this.nowSeconds() },
-          Limit: this.pageSize,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      const records = (page.Items ?? []).map(toConnection);
-      if (records.length > 0) yield records;
+      const request = { ...input(), Limit: this.pageSize, ExclusiveStartKey: startKey };
+      const page = kind === 'query'
+        ? await this.client.send(new QueryCommand(request as QueryCommandInput))
+        : await this.client.send(new ScanCommand(request as ScanCommandInput));
+      yield page.Items ?? [];
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }
