@@ -3,7 +3,7 @@
 // The constructs reference these folders with lambda.Code.fromAsset, so `cdk synth` runs no bundler.
 // Flags: --quiet (print nothing on success), --if-stale (skip when every bundle is newer than lambda/).
 import { build } from 'esbuild';
-import { readdirSync, statSync, mkdirSync, existsSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, mkdirSync, existsSync, rmSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +11,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const sourceDir = join(root, 'lambda', 'handlers');
 const outRoot = join(root, 'assets', 'handlers');
 const quiet = process.argv.includes('--quiet');
+// How every handler is bundled (CommonJS for Node 22, minified, the SDK's ES module builds preferred so unused
+// code is tree-shaken); shared with the benchmarks, which bundle their baseline handler the same way.
+const bundleOptions = JSON.parse(readFileSync(join(root, 'scripts', 'handler-bundle-options.json'), 'utf8'));
 const ifStale = process.argv.includes('--if-stale');
 
 const entries = existsSync(sourceDir)
@@ -54,14 +57,7 @@ for (const file of entries) {
   const result = await build({
     entryPoints: [join(sourceDir, file)],
     outfile: join(outdir, 'index.js'),
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    // Prefer the ES module builds of the SDK so unused code is tree-shaken.
-    mainFields: ['module', 'main'],
-    legalComments: 'none',
+    ...bundleOptions,
     sourcemap: false,
     logLevel: 'silent',
     metafile: !quiet,

@@ -4,7 +4,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
+import handlerBundleOptions from '../../scripts/handler-bundle-options.json';
 import { compileTree } from '../lib/compile';
 import { progress } from '../lib/log';
 import { BENCH, ROOT, WORK } from '../lib/paths';
@@ -17,13 +18,7 @@ export async function synthBenchApp(): Promise<string> {
   await build({
     entryPoints: [path.join(BENCH, 'fanout', 'naive-handler.ts')],
     outfile: path.join(naiveDir, 'index.js'),
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    mainFields: ['module', 'main'],
-    legalComments: 'none',
+    ...(handlerBundleOptions as BuildOptions),
     logLevel: 'error',
   });
   const jsOf = await compileTree(['lib', 'bin', 'bench/apps']);
