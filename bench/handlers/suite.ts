@@ -74,7 +74,7 @@ function bundleSizes(): Record<string, BundleSize> {
 async function buildUnbundled(name: string): Promise<string> {
   const outfile = path.join(WORK, 'unbundled', name, 'index.js');
   await build({
-    entryPoints: [path.join(ROOT, 'lambda', 'handlers', `${name}.ts`)],
+    entryPoints: [path.join(ROOT, 'lambda', ['join', 'leave', 'sendmessage'].includes(name) ? 'chat' : 'gateway', 'handlers', `${name}.ts`)],
     outfile,
     bundle: true,
     packages: 'external',
@@ -188,7 +188,7 @@ export async function runHandlers(quick: boolean): Promise<HandlersResult> {
       method:
         'wall time of a fresh `node bench/handlers/cold-start.cjs <module> <event>` from spawn to exit: require() the module, ' +
         'one invocation with a real-shaped event against dynalite on 127.0.0.1 (and a 200-answering @connections stub), exit',
-      unbundledMethod: "esbuild bundle of lambda/handlers/<name>.ts with packages: 'external' (AWS SDK v3 loaded from node_modules)",
+      unbundledMethod: "esbuild bundle of lambda/{gateway,chat}/handlers/<name>.ts with packages: 'external' (AWS SDK v3 loaded from node_modules)",
       rounds,
       warmupRounds,
       bundleTargetBytes: BUNDLE_TARGET_BYTES,

@@ -1,7 +1,7 @@
 /**
  * The module-scope wiring shared by every handler that posts back to clients: a connection store on the
  * table and a messenger on the stage's `@connections` endpoint that removes stale (410) connections.
- * Built once per Lambda instance; the route logic itself lives in lambda/shared/routes/.
+ * Built once per Lambda instance; the route logic itself lives in lambda/{gateway,chat}/routes/.
  */
 import { ConnectionStore } from './connection-store';
 import { createDocumentClient } from './dynamo-client';

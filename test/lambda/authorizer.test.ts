@@ -14,12 +14,12 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
 import { EXAMPLE_AUDIENCE, EXAMPLE_ISSUER, LOCAL_SECRET_DEFAULT, signDevToken } from '../../local/dev-token';
-import { readAuthorizerConfig, type AuthorizerConfig, type TokenSource } from '../../lambda/shared/auth/config';
-import { createAuthorizer } from '../../lambda/shared/auth/create-authorizer';
-import { jwksKeySource } from '../../lambda/shared/auth/jwks-key-source';
-import { KeySourceError } from '../../lambda/shared/auth/key-source';
-import { SECRET_CACHE_TTL_MS, secretKeySource } from '../../lambda/shared/auth/secret-key-source';
-import { CLOCK_TOLERANCE_SECONDS, MAX_SUBJECT_LENGTH, MAX_TOKEN_LENGTH } from '../../lambda/shared/auth/verify-token';
+import { readAuthorizerConfig, type AuthorizerConfig, type TokenSource } from '../../lambda/gateway/auth/config';
+import { createAuthorizer } from '../../lambda/gateway/auth/create-authorizer';
+import { jwksKeySource } from '../../lambda/gateway/auth/jwks-key-source';
+import { KeySourceError } from '../../lambda/gateway/auth/key-source';
+import { SECRET_CACHE_TTL_MS, secretKeySource } from '../../lambda/gateway/auth/secret-key-source';
+import { CLOCK_TOLERANCE_SECONDS, MAX_SUBJECT_LENGTH, MAX_TOKEN_LENGTH } from '../../lambda/gateway/auth/verify-token';
 
 // jose 6 ships only ES modules, which jest cannot require on Node 20. This loads the real jose, converted
 // to CommonJS by esbuild (the same conversion the handler bundle gets); nothing of it is replaced.
@@ -440,15 +440,15 @@ describe('configuration from the environment (CONTRIBUTING.md)', () => {
 
 // ---------------------------------------------------------------- the handler module ------------------
 
-describe('lambda/handlers/authorizer (the real module, configured by environment)', () => {
+describe('lambda/gateway/handlers/authorizer (the real module, configured by environment)', () => {
   const saved = { ...process.env };
   afterEach(() => {
     process.env = { ...saved };
   });
   const loadHandler = () => {
-    let mod!: typeof import('../../lambda/handlers/authorizer');
+    let mod!: typeof import('../../lambda/gateway/handlers/authorizer');
     jest.isolateModules(() => {
-      mod = require('../../lambda/handlers/authorizer');
+      mod = require('../../lambda/gateway/handlers/authorizer');
     });
     return mod.handler;
   };
@@ -482,7 +482,7 @@ describe('lambda/handlers/authorizer (the real module, configured by environment
     const { build } = jest.requireActual('esbuild') as typeof import('esbuild');
     const outfile = join(mkdtempSync(join(tmpdir(), 'wsgate-authorizer-')), 'index.js');
     const result = await build({
-      entryPoints: [join(__dirname, '..', '..', 'lambda', 'handlers', 'authorizer.ts')],
+      entryPoints: [join(__dirname, '..', '..', 'lambda', 'gateway', 'handlers', 'authorizer.ts')],
       outfile, bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs',
       mainFields: ['module', 'main'], legalComments: 'none', logLevel: 'silent',
     });
@@ -493,7 +493,7 @@ describe('lambda/handlers/authorizer (the real module, configured by environment
     try {
       Object.assign(process.env, { JWKS_URL: `${jwks.url}/jwks.json`, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, TOKEN_SOURCE: 'header:Authorization' });
       delete process.env.JWT_SECRET_ARN;
-      let bundled!: typeof import('../../lambda/handlers/authorizer');
+      let bundled!: typeof import('../../lambda/gateway/handlers/authorizer');
       jest.isolateModules(() => {
         bundled = require(outfile);
       });

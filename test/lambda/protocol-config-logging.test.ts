@@ -1,17 +1,17 @@
 /**
- * Pure helpers of lambda/shared: the chat protocol parser and frames, subprotocol negotiation (spec §2.3),
+ * Pure helpers of lambda/ (runtime, gateway, chat): the chat protocol parser and frames, subprotocol negotiation (spec §2.3),
  * configuration and structured logging. No server needed.
  */
 import fc from 'fast-check';
-import { ConfigError, DEFAULT_CONNECTION_TTL_SECONDS, DEFAULT_FANOUT_CONCURRENCY, readConfig } from '../../lambda/shared/config';
-import { createLogger, describeError } from '../../lambda/shared/log';
+import { ConfigError, DEFAULT_CONNECTION_TTL_SECONDS, DEFAULT_FANOUT_CONCURRENCY, readConfig } from '../../lambda/runtime/config';
+import { createLogger, describeError } from '../../lambda/runtime/log';
 import {
   MAX_TEXT_CHARS,
   explainUnroutable,
   frames,
   parseChatFrame,
-} from '../../lambda/shared/protocol';
-import { headerValue, negotiateSubprotocol } from '../../lambda/shared/subprotocol';
+} from '../../lambda/chat/protocol';
+import { headerValue, negotiateSubprotocol } from '../../lambda/gateway/subprotocol';
 import { INVALID_FRAMES } from './support/invalid-frames';
 
 describe('protocol: parseChatFrame (design.md "Example app protocol")', () => {

@@ -4,17 +4,17 @@
  * (spec §5). Then the real handler modules and bundles, wired from the environment.
  */
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ConnectionStore } from '../../lambda/shared/connection-store';
-import { createLogger } from '../../lambda/shared/log';
-import { createManagementClient } from '../../lambda/shared/management-client';
-import { Messenger } from '../../lambda/shared/messenger';
-import { ChatRouteDeps } from '../../lambda/shared/routes/chat-route';
-import { createConnectHandler } from '../../lambda/shared/routes/connect-route';
-import { createDefaultHandler } from '../../lambda/shared/routes/default-route';
-import { createDisconnectHandler } from '../../lambda/shared/routes/disconnect-route';
-import { createJoinHandler } from '../../lambda/shared/routes/join-route';
-import { createLeaveHandler } from '../../lambda/shared/routes/leave-route';
-import { createSendMessageHandler } from '../../lambda/shared/routes/send-message-route';
+import { ConnectionStore } from '../../lambda/runtime/connection-store';
+import { createLogger } from '../../lambda/runtime/log';
+import { createManagementClient } from '../../lambda/runtime/management-client';
+import { Messenger } from '../../lambda/runtime/messenger';
+import { ChatRouteDeps } from '../../lambda/chat/routes/chat-route';
+import { createConnectHandler } from '../../lambda/gateway/routes/connect-route';
+import { createDefaultHandler } from '../../lambda/gateway/routes/default-route';
+import { createDisconnectHandler } from '../../lambda/gateway/routes/disconnect-route';
+import { createJoinHandler } from '../../lambda/chat/routes/join-route';
+import { createLeaveHandler } from '../../lambda/chat/routes/leave-route';
+import { createSendMessageHandler } from '../../lambda/chat/routes/send-message-route';
 import { FakeConnectionsApi, startFakeConnectionsApi } from './support/fake-connections-api';
 import { INVALID_FRAMES } from './support/invalid-frames';
 import { invokeBundle } from './support/invoke-bundle';
@@ -418,6 +418,10 @@ describe('handler modules wired from the environment', () => {
   });
 
   type Handler = (event: unknown) => Promise<{ statusCode: number; headers?: Record<string, string> }>;
+  /** The module of a bundled handler: the chat's routes under lambda/chat, the gateway's own under lambda/gateway. */
+  const handlerModule = (name: string) =>
+    ['join', 'leave', 'sendmessage'].includes(name) ? `../../lambda/chat/handlers/${name}` : `../../lambda/gateway/handlers/${name}`;
+
   function load(from: (name: string) => string): Record<string, Handler> {
     const handlers: Record<string, Handler> = {};
     jest.isolateModules(() => {
@@ -453,7 +457,7 @@ describe('handler modules wired from the environment', () => {
   }
 
   test('GIVEN the TypeScript handler modules loaded with jest.isolateModules WHEN a client connects, joins, sends, leaves, errs and disconnects THEN each step works', async () => {
-    const h = load((name) => `../../lambda/handlers/${name}`);
+    const h = load(handlerModule);
     await journey((name, event) => h[name](event));
   });
 
@@ -464,6 +468,6 @@ describe('handler modules wired from the environment', () => {
 
   test('GIVEN CONNECTIONS_TABLE is missing WHEN a handler module loads THEN it fails with an error naming the variable', () => {
     delete process.env.CONNECTIONS_TABLE;
-    expect(() => load((name) => `../../lambda/handlers/${name}`)).toThrow(/CONNECTIONS_TABLE is not set/);
+    expect(() => load(handlerModule)).toThrow(/CONNECTIONS_TABLE is not set/);
   });
 });

@@ -3,10 +3,10 @@
  * HTTP server that answers like the `@connections` API (spec §5), through the real AWS SDK v3 clients.
  */
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ConnectionRecord, ConnectionStore } from '../../lambda/shared/connection-store';
-import { createLogger } from '../../lambda/shared/log';
-import { createManagementClient } from '../../lambda/shared/management-client';
-import { MAX_POST_BYTES, MessageTooLargeError, Messenger } from '../../lambda/shared/messenger';
+import { ConnectionRecord, ConnectionStore } from '../../lambda/runtime/connection-store';
+import { createLogger } from '../../lambda/runtime/log';
+import { createManagementClient } from '../../lambda/runtime/management-client';
+import { MAX_POST_BYTES, MessageTooLargeError, Messenger } from '../../lambda/runtime/messenger';
 import { FakeConnectionsApi, startFakeConnectionsApi } from './support/fake-connections-api';
 import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, documentClientFor, startLocalDynamo } from './support/local-dynamodb';
 import { startUnprocessedItemsProxy } from './support/unprocessed-items-proxy';

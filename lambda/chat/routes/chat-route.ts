@@ -3,12 +3,12 @@
  * failure into an error frame to the sender. A bad frame changes nothing; an unavailable table gives the
  * sender an error frame instead of API Gateway's "Internal server error".
  */
-import { ConnectionStore } from '../connection-store';
-import { Clock } from '../clock';
-import { Logger, describeError } from '../log';
-import { Messenger, MessageTooLargeError } from '../messenger';
+import { ConnectionStore } from '../../runtime/connection-store';
+import { Clock } from '../../runtime/clock';
+import { Logger, describeError } from '../../runtime/log';
+import { Messenger, MessageTooLargeError } from '../../runtime/messenger';
 import { ChatAction, ChatCommand, frames, parseChatFrame } from '../protocol';
-import { ProxyResult, readEvent } from '../websocket-event';
+import { ProxyResult, readEvent } from '../../runtime/websocket-event';
 
 export interface ChatRouteDeps {
   readonly store: ConnectionStore;

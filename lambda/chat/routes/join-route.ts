@@ -1,5 +1,5 @@
 /** `join`: records the membership, then answers `{"type":"joined","room":...}` (design.md protocol table). */
-import { epochSeconds } from '../clock';
+import { epochSeconds } from '../../runtime/clock';
 import { frames } from '../protocol';
 import { ChatRouteDeps, createChatRoute, senderUserId } from './chat-route';
 

@@ -7,11 +7,11 @@
  * invocation; if it is invalid every invocation fails with an error naming the variable (→ 500).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { readAuthorizerConfig } from '../shared/auth/config';
-import { createAuthorizer, type ConnectAuthorizer } from '../shared/auth/create-authorizer';
-import { jwksKeySource } from '../shared/auth/jwks-key-source';
-import { secretKeySource } from '../shared/auth/secret-key-source';
-import type { ConnectAuthorizerEvent } from '../shared/auth/token-source';
+import { readAuthorizerConfig } from '../auth/config';
+import { createAuthorizer, type ConnectAuthorizer } from '../auth/create-authorizer';
+import { jwksKeySource } from '../auth/jwks-key-source';
+import { secretKeySource } from '../auth/secret-key-source';
+import type { ConnectAuthorizerEvent } from '../auth/token-source';
 
 const secretsManager = new SecretsManagerClient({});
 let authorizer: ConnectAuthorizer | undefined;

@@ -1,10 +1,10 @@
-/** Lambda entry point for `$connect`. Wiring only; the logic is lambda/shared/routes/connect-route.ts. */
-import { systemClock } from '../shared/clock';
-import { readConfig } from '../shared/config';
-import { ConnectionStore } from '../shared/connection-store';
-import { createDocumentClient } from '../shared/dynamo-client';
-import { createLogger } from '../shared/log';
-import { createConnectHandler } from '../shared/routes/connect-route';
+/** Lambda entry point for `$connect`. Wiring only; the logic is lambda/gateway/routes/connect-route.ts. */
+import { systemClock } from '../../runtime/clock';
+import { readConfig } from '../../runtime/config';
+import { ConnectionStore } from '../../runtime/connection-store';
+import { createDocumentClient } from '../../runtime/dynamo-client';
+import { createLogger } from '../../runtime/log';
+import { createConnectHandler } from '../routes/connect-route';
 
 const config = readConfig(process.env, ['tableName', 'connectionTtlSeconds', 'subprotocols']);
 

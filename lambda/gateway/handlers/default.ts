@@ -1,8 +1,8 @@
-/** Lambda entry point for `$default`. Wiring only; the logic is lambda/shared/routes/default-route.ts. */
-import { readConfig } from '../shared/config';
-import { createLogger } from '../shared/log';
-import { createMessagingWiring } from '../shared/messaging-wiring';
-import { createDefaultHandler } from '../shared/routes/default-route';
+/** Lambda entry point for `$default`. Wiring only; the logic is lambda/gateway/routes/default-route.ts. */
+import { readConfig } from '../../runtime/config';
+import { createLogger } from '../../runtime/log';
+import { createMessagingWiring } from '../../runtime/messaging-wiring';
+import { createDefaultHandler } from '../routes/default-route';
 
 const config = readConfig(process.env, ['tableName', 'callbackUrl', 'routeKeys']);
 const log = createLogger({ handler: 'default' });

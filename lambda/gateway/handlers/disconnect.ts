@@ -1,9 +1,9 @@
-/** Lambda entry point for `$disconnect`. Wiring only; the logic is lambda/shared/routes/disconnect-route.ts. */
-import { readConfig } from '../shared/config';
-import { ConnectionStore } from '../shared/connection-store';
-import { createDocumentClient } from '../shared/dynamo-client';
-import { createLogger } from '../shared/log';
-import { createDisconnectHandler } from '../shared/routes/disconnect-route';
+/** Lambda entry point for `$disconnect`. Wiring only; the logic is lambda/gateway/routes/disconnect-route.ts. */
+import { readConfig } from '../../runtime/config';
+import { ConnectionStore } from '../../runtime/connection-store';
+import { createDocumentClient } from '../../runtime/dynamo-client';
+import { createLogger } from '../../runtime/log';
+import { createDisconnectHandler } from '../routes/disconnect-route';
 
 const config = readConfig(process.env, ['tableName', 'roomIndex']);
 

@@ -2,11 +2,11 @@
  * `$connect`: records the connection (idempotent upsert) and negotiates the subprotocol (spec §2.3).
  * It never posts to the connection: the connection does not exist until this returns (spec §2.1.5).
  */
-import { Clock, epochSeconds } from '../clock';
-import { ConnectionStore } from '../connection-store';
-import { Logger, describeError } from '../log';
+import { Clock, epochSeconds } from '../../runtime/clock';
+import { ConnectionStore } from '../../runtime/connection-store';
+import { Logger, describeError } from '../../runtime/log';
 import { negotiateSubprotocol } from '../subprotocol';
-import { ProxyResult, readEvent } from '../websocket-event';
+import { ProxyResult, readEvent } from '../../runtime/websocket-event';
 
 export interface ConnectRouteDeps {
   readonly store: Pick<ConnectionStore, 'putConnection'>;

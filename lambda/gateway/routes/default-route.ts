@@ -2,10 +2,10 @@
  * `$default`: frames that matched no route (spec §3: not JSON, no action, unknown action) get an error frame
  * saying what is wrong and naming the actions that exist (ROUTE_KEYS).
  */
-import { Logger } from '../log';
-import { Messenger } from '../messenger';
-import { explainUnroutable, frames } from '../protocol';
-import { ProxyResult, readEvent } from '../websocket-event';
+import { Logger } from '../../runtime/log';
+import { Messenger } from '../../runtime/messenger';
+import { explainUnroutable, frames } from '../../chat/protocol';
+import { ProxyResult, readEvent } from '../../runtime/websocket-event';
 
 export interface DefaultRouteDeps {
   readonly messenger: Pick<Messenger, 'post'>;

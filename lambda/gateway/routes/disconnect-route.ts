@@ -2,9 +2,9 @@
  * `$disconnect`: deletes the connection item and all its memberships. Best effort (spec §2.5): a failure is
  * logged and answered with a 500, never thrown; the TTL removes what is left.
  */
-import { ConnectionStore } from '../connection-store';
-import { Logger, describeError } from '../log';
-import { ProxyResult, readEvent } from '../websocket-event';
+import { ConnectionStore } from '../../runtime/connection-store';
+import { Logger, describeError } from '../../runtime/log';
+import { ProxyResult, readEvent } from '../../runtime/websocket-event';
 
 export interface DisconnectRouteDeps {
   readonly store: Pick<ConnectionStore, 'deleteConnection'>;

@@ -1,5 +1,5 @@
 /** Every kind of invalid chat frame, shared by the parser tests and the route tests (which check nothing is written). */
-import { MAX_FRAME_CHARS, MAX_NESTING, MAX_TEXT_CHARS } from '../../../lambda/shared/protocol';
+import { MAX_FRAME_CHARS, MAX_NESTING, MAX_TEXT_CHARS } from '../../../lambda/chat/protocol';
 
 /** Every kind of invalid frame the protocol must refuse, with a pattern the error must match. */
 export const INVALID_FRAMES: ReadonlyArray<[string, unknown, RegExp]> = [

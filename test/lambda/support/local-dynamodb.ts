@@ -6,7 +6,7 @@
 import { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '../../../lambda/shared/dynamo-client';
+import { createDocumentClient } from '../../../lambda/runtime/dynamo-client';
 import { connectionsTableInput } from './connections-table-schema';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
