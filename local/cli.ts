@@ -2,13 +2,19 @@
 /**
  * `wsgate local [assemblyDir=cdk.out]`: runs a synthesized app's WebSocket APIs on 127.0.0.1 (see local/emulator.ts).
  * Prints one line per stage (its ws:// URL and @connections URL); Ctrl-C stops every server and function process.
+ *
+ * `wsgate invoke NAME [--event JSON | --event-file FILE] [--port N]`: invokes one function of the assembly in a
+ * running emulator (`POST /_wsgate/functions/NAME/invoke` on 127.0.0.1) and prints its result.
  */
+import * as fs from 'node:fs';
 import { startEmulator, type EmulatorOptions } from './emulator';
+import { FUNCTIONS_PATH } from './gateway/function-endpoints';
 import { PORT_DEFAULT } from './gateway/gateway';
 
 export const USAGE = `Usage: wsgate local [assemblyDir] [options]
+       wsgate invoke NAME [--event JSON | --event-file FILE] [--port N]
 
-Runs every WebSocket API of a synthesized CDK app (cdk.out) on 127.0.0.1.
+wsgate local: runs every WebSocket API of a synthesized CDK app (cdk.out) on 127.0.0.1.
 
 Arguments:
   assemblyDir               cloud assembly folder (default: cdk.out)
@@ -24,13 +30,36 @@ Options:
   --local-secret VALUE      key Secrets Manager answers with, and dev tokens are signed with
   --help                    show this help
 
-Also served: GET /_wsgate/token?user=NAME (a development token for the app's authorizer).`;
+Also served: GET /_wsgate/token?user=NAME (a development token for the app's authorizer),
+GET /_wsgate/functions (the functions) and POST /_wsgate/functions/NAME/invoke (invoke one with a JSON event).
+
+wsgate invoke: invokes one function of the app in a running \`wsgate local\` and prints its result as JSON;
+the exit status is 1 when the function fails.
+  NAME                      its logical id, its local function name, or the end of its construct path (Publisher)
+  --event JSON              the event (default: {})
+  --event-file FILE         read the event from FILE (- for standard input)
+  --port N                  the emulator's port (default: ${PORT_DEFAULT}, or $PORT)`;
 
 export class UsageError extends Error {}
 
+/** What `wsgate invoke` sends. */
+export interface InvokeRequest {
+  readonly functionName: string;
+  /** The event as JSON text (already checked to parse). @default - read from `eventFile`, else `{}` */
+  readonly eventJson?: string;
+  /** A file holding the event, `-` for standard input. @default - none */
+  readonly eventFile?: string;
+  readonly port: number;
+}
+
 export interface CliCommand {
   readonly help: boolean;
+  /** @default 'local' */
+  readonly command?: 'local' | 'invoke';
+  /** `wsgate local`'s options (the defaults for other commands). */
   readonly options: EmulatorOptions;
+  /** Only for `invoke`. */
+  readonly invoke?: InvokeRequest;
 }
 
 function positiveSeconds(flag: string, value: string): number {
@@ -39,23 +68,79 @@ function positiveSeconds(flag: string, value: string): number {
   return Math.round(seconds * 1000);
 }
 
-/** Parses `local [dir] --flags` (argv without node and the script). Throws UsageError on bad input. */
-export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): CliCommand {
-  const args = [...argv];
-  if (args.includes('--help') || args.includes('-h')) return { help: true, options: { assemblyDir: 'cdk.out' } };
-  if (args[0] !== 'local') throw new UsageError(args[0] === undefined ? 'Missing command: local' : `Unknown command "${args[0]}"`);
-  args.shift();
-  let assemblyDir: string | undefined;
-  let port = env.PORT !== undefined && env.PORT !== '' ? Number(env.PORT) : PORT_DEFAULT;
-  const options: { -readonly [K in keyof EmulatorOptions]?: EmulatorOptions[K] } = {};
+type Flags = { flag: string; value: () => string };
+
+/** Walks `--flag value` / `--flag=value` / positional arguments, calling `onArg` for each. */
+function walk(args: string[], onArg: (arg: Flags) => void): void {
   while (args.length > 0) {
     const arg = args.shift()!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? args.shift();
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
+    onArg({
+      flag,
+      value: (): string => {
+        const v = inline ?? args.shift();
+        if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
+        return v;
+      },
+    });
+  }
+}
+
+function checkedPort(port: number): number {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`The port must be a whole number from 0 to 65535, got ${port}`);
+  return port;
+}
+
+function parseInvoke(args: string[], defaultPort: number): CliCommand {
+  let functionName: string | undefined;
+  let eventJson: string | undefined;
+  let eventFile: string | undefined;
+  let port = defaultPort;
+  walk(args, ({ flag, value }) => {
+    switch (flag) {
+      case '--event': {
+        const text = value();
+        try {
+          JSON.parse(text);
+        } catch (err) {
+          throw new UsageError(`--event is not valid JSON (${(err as Error).message}): ${text}`);
+        }
+        eventJson = text;
+        break;
+      }
+      case '--event-file':
+        eventFile = value();
+        break;
+      case '--port':
+        port = Number(value());
+        break;
+      default:
+        if (flag.startsWith('-')) throw new UsageError(`Unknown option ${flag}`);
+        if (functionName !== undefined) throw new UsageError(`Unexpected argument "${flag}" (the function is ${functionName})`);
+        functionName = flag;
+    }
+  });
+  if (functionName === undefined) throw new UsageError('Missing the function to invoke: wsgate invoke NAME');
+  if (eventJson !== undefined && eventFile !== undefined) throw new UsageError('Give the event once: --event or --event-file, not both');
+  return {
+    help: false,
+    command: 'invoke',
+    options: { assemblyDir: 'cdk.out', port: checkedPort(port) },
+    invoke: { functionName, port: checkedPort(port), ...(eventJson !== undefined ? { eventJson } : {}), ...(eventFile !== undefined ? { eventFile } : {}) },
+  };
+}
+
+/** Parses `local [dir] --flags` or `invoke NAME --flags` (argv without node and the script). Throws UsageError on bad input. */
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): CliCommand {
+  const args = [...argv];
+  if (args.includes('--help') || args.includes('-h')) return { help: true, options: { assemblyDir: 'cdk.out' } };
+  let port = env.PORT !== undefined && env.PORT !== '' ? Number(env.PORT) : PORT_DEFAULT;
+  if (args[0] === 'invoke') return parseInvoke(args.slice(1), port);
+  if (args[0] !== 'local') throw new UsageError(args[0] === undefined ? 'Missing command: local or invoke' : `Unknown command "${args[0]}"`);
+  args.shift();
+  let assemblyDir: string | undefined;
+  const options: { -readonly [K in keyof EmulatorOptions]?: EmulatorOptions[K] } = {};
+  walk(args, ({ flag, value }) => {
     switch (flag) {
       case '--port':
         port = Number(value());
@@ -86,9 +171,65 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
         if (assemblyDir !== undefined) throw new UsageError(`Unexpected argument "${flag}" (the assembly folder is ${assemblyDir})`);
         assemblyDir = flag;
     }
+  });
+  return { help: false, command: 'local', options: { ...options, assemblyDir: assemblyDir ?? 'cdk.out', port: checkedPort(port) } };
+}
+
+export interface InvokeIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** @default fs.readFileSync (`/dev/stdin` for `-`) */
+  readonly readFile?: (file: string) => string;
+}
+
+/**
+ * `wsgate invoke`: posts the event to the emulator on 127.0.0.1 (never another host) and prints the result.
+ * 0 on a result, 1 when the function failed, the name is unknown or no emulator answers.
+ */
+export async function runInvoke(request: InvokeRequest, io: InvokeIo): Promise<number> {
+  let body = request.eventJson ?? '{}';
+  if (request.eventFile !== undefined) {
+    const file = request.eventFile === '-' ? '/dev/stdin' : request.eventFile;
+    try {
+      body = (io.readFile ?? ((f) => fs.readFileSync(f, 'utf8')))(file);
+    } catch (err) {
+      io.stderr(`wsgate: cannot read the event file ${request.eventFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+      return 1;
+    }
+    try {
+      JSON.parse(body);
+    } catch (err) {
+      io.stderr(`wsgate: the event file ${request.eventFile} is not valid JSON (${(err as Error).message})\n`);
+      return 1;
+    }
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`The port must be a whole number from 0 to 65535, got ${port}`);
-  return { help: false, options: { ...options, assemblyDir: assemblyDir ?? 'cdk.out', port } };
+  const url = `http://127.0.0.1:${request.port}${FUNCTIONS_PATH}/${encodeURIComponent(request.functionName)}/invoke`;
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    io.stderr(`wsgate: no emulator answers on 127.0.0.1:${request.port} (${cause}); start it with \`wsgate local\` (or give --port)\n`);
+    return 1;
+  }
+  const text = await response.text();
+  if (response.status === 200) {
+    io.stdout(`${text}\n`);
+    return 0;
+  }
+  let parsed: { message?: string; errorType?: string; errorMessage?: string } = {};
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not JSON: printed as is below.
+  }
+  if (response.headers.get('x-amz-function-error')) {
+    io.stdout(`${text}\n`);
+    io.stderr(`wsgate: ${request.functionName} failed: ${parsed.errorType ?? 'Error'}: ${parsed.errorMessage ?? text}\n`);
+    return 1;
+  }
+  io.stderr(`wsgate: ${response.status}: ${parsed.message ?? text}\n`);
+  return 1;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -103,6 +244,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  if (command.command === 'invoke' && command.invoke) {
+    return runInvoke(command.invoke, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
   }
   let emulator;
   try {

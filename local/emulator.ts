@@ -1,12 +1,14 @@
 /**
  * `startEmulator`: runs every WebSocket API of a cloud assembly on this machine. Loads the assembly, starts (or
  * uses) DynamoDB and creates the template's tables, answers Secrets Manager with the local key, makes a certificate
- * for the API hosts, then starts the function invoker and the gateway on one 127.0.0.1 port.
+ * for the API hosts, then starts the function invoker and the gateway on one 127.0.0.1 port. Every function of the
+ * assembly can be invoked, routed or not, through `/_wsgate/functions/{name}/invoke` (gateway/function-endpoints.ts).
  */
 import { loadAssembly } from './assembly/load';
 import { LOCAL_SECRET_DEFAULT } from './dev-token';
 import { devEndpoints, APP_PATH, TOKEN_PATH } from './gateway/dev-endpoints';
-import { PORT_DEFAULT, startGateway, type Gateway, type StageEndpoint } from './gateway/gateway';
+import { functionEndpoints, FUNCTIONS_PATH } from './gateway/function-endpoints';
+import { PORT_DEFAULT, startGateway, type ExtraHttpHandler, type Gateway, type StageEndpoint } from './gateway/gateway';
 import type { AssemblyModel, FunctionInvoker, InvocationOutcome } from './model';
 import { createInvoker } from './runtime/invoker';
 import type { LogSink } from './runtime/instance';
@@ -48,6 +50,8 @@ export interface RunningEmulator {
   readonly endpoints: StageEndpoint[];
   readonly dynamodbEndpoint: string;
   readonly tokenUrl: string;
+  /** `http://127.0.0.1:PORT/_wsgate/functions`: GET lists the functions, POST `{url}/{name}/invoke` invokes one. */
+  readonly functionsUrl: string;
   /** @default - undefined when no static folder was given */
   readonly appUrl?: string;
   /** What the emulator cannot run or does not check, naming the resource. */
@@ -67,6 +71,32 @@ function tokenClaims(model: AssemblyModel): { issuer?: string; audience?: string
     }
   }
   return {};
+}
+
+/** Route keys (and `authorizer of $connect`) each function serves, for the function listing. */
+function routesByFunction(model: AssemblyModel): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (functionId: string | undefined, what: string): void => {
+    if (!functionId) return;
+    const list = out.get(functionId) ?? [];
+    if (!list.includes(what)) list.push(what);
+    out.set(functionId, list);
+  };
+  for (const api of model.apis) {
+    for (const route of api.routes) {
+      add(route.functionId, route.routeKey);
+      add(route.authorizer?.functionId, `authorizer of ${route.routeKey}`);
+    }
+  }
+  return out;
+}
+
+/** The first handler that answers wins. */
+function firstOf(...handlers: ExtraHttpHandler[]): ExtraHttpHandler {
+  return async (req, res, url) => {
+    for (const handler of handlers) if (await handler(req, res, url)) return true;
+    return false;
+  };
 }
 
 /** Forwards to the real invoker once it exists (it needs the gateway's port, known only after listening). */
@@ -125,7 +155,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       tls: { key: certificate.key, cert: certificate.cert },
       idleTimeoutMs: options.idleTimeoutMs,
       maxDurationMs: options.maxDurationMs,
-      extraHttp: devEndpoints({ secret, ...claims, staticDir: options.staticDir }),
+      extraHttp: firstOf(
+        devEndpoints({ secret, ...claims, staticDir: options.staticDir }),
+        functionEndpoints({ functions: model.functions, invoker, routes: routesByFunction(model), log: options.log }),
+      ),
       log: options.log,
     });
     stopOnFailure.unshift(() => gateway.close());
@@ -150,6 +183,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       endpoints: gateway.endpoints,
       dynamodbEndpoint: dynamo.endpoint,
       tokenUrl: `${base}${TOKEN_PATH}?user=NAME`,
+      functionsUrl: `${base}${FUNCTIONS_PATH}`,
       appUrl: options.staticDir ? `${base}${APP_PATH}` : undefined,
       warnings: model.warnings ?? [],
       model,

@@ -15,6 +15,8 @@ export interface FunctionModel {
   readonly logicalId: string;
   /** Physical name the emulator gave it (what `Ref` resolved to). */
   readonly functionName: string;
+  /** Construct path without the trailing `/Resource` (e.g. `Ticker/Publisher`). @default - unknown (no metadata) */
+  readonly constructPath?: string;
   /** Handler string, e.g. `index.handler` or `src/app.main`. */
   readonly handler: string;
   /** e.g. `nodejs22.x`. Non-Node runtimes are reported as unsupported when invoked. */

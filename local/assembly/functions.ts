@@ -46,11 +46,15 @@ export function readFunctions(stack: StackArtifact, resolver: StackResolver, war
       attempt(() => (value === undefined ? fallback : Number(resolver.resolve(value, logicalId, `Properties.${name}`))), fallback);
     const unsupported = problems.length > 0 ? problems.join('; ') : undefined;
     if (unsupported) warnings.push(unsupported);
+    const metadataPath = resource.Metadata?.['aws:cdk:path'];
+    const constructPath =
+      stack.constructPaths?.[logicalId] ?? (typeof metadataPath === 'string' ? metadataPath.replace(/\/Resource$/, '') : undefined);
     out.push({
       id: `${stack.stackName}/${logicalId}`,
       stackName: stack.stackName,
       logicalId,
       functionName,
+      ...(constructPath ? { constructPath } : {}),
       handler: attempt(() => resolver.resolveString(props.Handler ?? '', logicalId, 'Properties.Handler'), ''),
       runtime,
       codeDir,

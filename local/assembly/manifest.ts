@@ -8,7 +8,40 @@ interface ManifestArtifact {
   readonly type?: string;
   readonly environment?: string;
   readonly displayName?: string;
+  /** Construct path → metadata entries (older assemblies keep them here). */
+  readonly metadata?: Record<string, MetadataEntry[]>;
+  /** `Stack.metadata.json`, holding the same map (newer assemblies). */
+  readonly additionalMetadataFile?: string;
   readonly properties?: { readonly templateFile?: string; readonly stackName?: string; readonly directoryName?: string };
+}
+
+interface MetadataEntry {
+  readonly type?: string;
+  readonly data?: unknown;
+}
+
+/**
+ * Logical id → construct path, from the `aws:cdk:logicalId` metadata entries (in the manifest or the stack's
+ * additional metadata file). Metadata is optional: a missing or unreadable file gives an empty map.
+ */
+function constructPaths(assemblyDir: string, artifact: ManifestArtifact): Record<string, string> {
+  let metadata: Record<string, MetadataEntry[]> = { ...(artifact.metadata ?? {}) };
+  if (artifact.additionalMetadataFile) {
+    try {
+      metadata = { ...metadata, ...JSON.parse(fs.readFileSync(path.join(assemblyDir, artifact.additionalMetadataFile), 'utf8')) };
+    } catch {
+      // Without metadata functions are still found by logical id and name.
+    }
+  }
+  const out: Record<string, string> = {};
+  for (const [constructPath, entries] of Object.entries(metadata)) {
+    for (const entry of Array.isArray(entries) ? entries : []) {
+      if (entry?.type === 'aws:cdk:logicalId' && typeof entry.data === 'string') {
+        out[entry.data] = constructPath.replace(/^\//, '').replace(/\/Resource$/, '');
+      }
+    }
+  }
+  return out;
 }
 
 function readJson(file: string, what: string): any {
@@ -51,6 +84,7 @@ export function readStacks(dir: string): StackArtifact[] {
       template,
       envAccount: concrete(env?.[1]),
       envRegion: concrete(env?.[2]),
+      constructPaths: constructPaths(assemblyDir, artifact),
     });
   }
   return stacks;

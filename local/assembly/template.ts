@@ -23,4 +23,9 @@ export interface StackArtifact {
   /** From the manifest's `aws://account/region`, when concrete. */
   readonly envRegion?: string;
   readonly envAccount?: string;
+  /**
+   * Construct path of each resource by logical id (`Stack/Publisher`, the trailing `/Resource` dropped), from the
+   * assembly's `aws:cdk:logicalId` metadata. @default - none known
+   */
+  readonly constructPaths?: Readonly<Record<string, string>>;
 }

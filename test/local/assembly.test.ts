@@ -139,6 +139,8 @@ describe('loadAssembly: functions and intrinsics', () => {
     const fn = model.functions[fnId('ConnectFn')];
     expect(fn.functionName).toMatch(/^ChatStack-ConnectFn[A-Z0-9]{8}-[A-Za-z0-9]{12}$/);
     expect(fn).toEqual(expect.objectContaining({ handler: 'aws-services.putAndGet', runtime: 'nodejs22.x', timeoutSeconds: 7, memorySize: 512 }));
+    // The construct path comes from the assembly's aws:cdk:logicalId metadata, without the trailing /Resource.
+    expect(fn.constructPath).toBe('ChatStack/ConnectFn');
     expect(fs.readFileSync(path.join(fn.codeDir, 'aws-services.js'), 'utf8')).toBe(fs.readFileSync(path.join(HANDLERS, 'aws-services.js'), 'utf8'));
     expect(model.functions[fnId('AuthorizerFn')]).toEqual(expect.objectContaining({ timeoutSeconds: 3, memorySize: 128 }));
   });
