@@ -65,3 +65,6 @@ export const DEFAULT_TOKEN_SOURCE = { kind: 'querystring', name: 'token' } as co
 export function tokenSourceValue(kind: 'querystring' | 'header', name: string): string {
   return `${kind}:${name}`;
 }
+
+/** A room name: 1 to 64 letters, digits, `.`, `_` or `-` (the runtime refuses any other before calling AWS). */
+export const ROOM_NAME = /^[A-Za-z0-9._-]{1,64}$/;

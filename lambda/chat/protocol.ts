@@ -4,6 +4,7 @@
  * Nothing here throws on any input: every failure is an `{ ok: false, error }` with a message that says what
  * is wrong and what is expected.
  */
+import { ROOM_NAME } from '../../contract/gateway-contract';
 
 export const CHAT_ACTIONS = ['join', 'leave', 'sendmessage'] as const;
 export type ChatAction = (typeof CHAT_ACTIONS)[number];
@@ -16,7 +17,7 @@ export type ChatCommand =
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
-export const ROOM_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+export { ROOM_NAME };
 export const MAX_TEXT_CHARS = 4000;
 /** API Gateway never delivers a message over 128 KB (spec §2.4); anything longer is refused unread. */
 export const MAX_FRAME_CHARS = 128 * 1024;

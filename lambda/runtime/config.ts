@@ -1,7 +1,9 @@
 /**
- * Reads the handlers' environment once, validates it, and names the variable when something is wrong.
- * The variables are the contract with the constructs (CONTRIBUTING.md "Environment variables").
+ * Reads the handlers' environment, validates it, and names the variable when something is wrong.
+ * The variable names, defaults and limits come from contract/gateway-contract.ts, which the constructs read too.
  */
+import { ENV, LIMITS } from '../../contract/gateway-contract';
+import { ConfigurationError } from './errors';
 
 export interface HandlerConfig {
   /** CONNECTIONS_TABLE: the connections table name. */
@@ -23,17 +25,15 @@ export interface HandlerConfig {
 export type ConfigKey = keyof HandlerConfig;
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** 2 h maximum connection duration (spec §2.5) plus 5 minutes. */
-export const DEFAULT_CONNECTION_TTL_SECONDS = 7500;
-export const DEFAULT_FANOUT_CONCURRENCY = 20;
-const MAX_FANOUT_CONCURRENCY = 1000;
+/** 2 h maximum connection duration plus 5 minutes. */
+export const DEFAULT_CONNECTION_TTL_SECONDS = LIMITS.defaultConnectionTtlSeconds;
+export const DEFAULT_FANOUT_CONCURRENCY = LIMITS.defaultFanoutConcurrency;
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+/** The error a bad setting raises (the runtime's public `ConfigurationError`). */
+export const ConfigError = ConfigurationError;
+export type ConfigError = ConfigurationError;
+
+const WIRE_IT = 'wire this function to the gateway (the wsgate construct sets it) or pass the value as an option';
 
 type Reader<T> = (env: Env) => T;
 
@@ -41,7 +41,7 @@ function required(name: string, meaning: string): Reader<string> {
   return (env) => {
     const value = env[name]?.trim();
     if (!value) {
-      throw new ConfigError(`environment variable ${name} is not set; it must hold ${meaning} (the wsgate construct sets it)`);
+      throw new ConfigError(`environment variable ${name} is not set; it must hold ${meaning}: ${WIRE_IT}`);
     }
     return value;
   };
@@ -84,13 +84,24 @@ function httpUrl(name: string): Reader<string> {
 }
 
 const readers: { readonly [K in ConfigKey]: Reader<HandlerConfig[K]> } = {
-  tableName: required('CONNECTIONS_TABLE', 'the connections table name'),
-  roomIndex: required('ROOM_INDEX', 'the name of the GSI keyed by room'),
-  callbackUrl: httpUrl('CALLBACK_URL'),
-  connectionTtlSeconds: positiveInteger('CONNECTION_TTL_SECONDS', DEFAULT_CONNECTION_TTL_SECONDS, 366 * 24 * 3600),
-  subprotocols: commaList('SUBPROTOCOLS'),
-  routeKeys: commaList('ROUTE_KEYS'),
-  fanoutConcurrency: positiveInteger('FANOUT_CONCURRENCY', DEFAULT_FANOUT_CONCURRENCY, MAX_FANOUT_CONCURRENCY),
+  tableName: required(ENV.tableName, 'the connections table name'),
+  roomIndex: required(ENV.roomIndex, 'the name of the GSI keyed by room'),
+  callbackUrl: httpUrl(ENV.callbackUrl),
+  connectionTtlSeconds: positiveInteger(ENV.connectionTtlSeconds, DEFAULT_CONNECTION_TTL_SECONDS, LIMITS.maxConnectionTtlSeconds),
+  subprotocols: commaList(ENV.subprotocols),
+  routeKeys: commaList(ENV.routeKeys),
+  fanoutConcurrency: positiveInteger(ENV.fanoutConcurrency, DEFAULT_FANOUT_CONCURRENCY, LIMITS.maxFanoutConcurrency),
+};
+
+/** The environment variable a setting is read from. */
+export const CONFIG_VARIABLES: { readonly [K in ConfigKey]: string } = {
+  tableName: ENV.tableName,
+  roomIndex: ENV.roomIndex,
+  callbackUrl: ENV.callbackUrl,
+  connectionTtlSeconds: ENV.connectionTtlSeconds,
+  subprotocols: ENV.subprotocols,
+  routeKeys: ENV.routeKeys,
+  fanoutConcurrency: ENV.fanoutConcurrency,
 };
 
 /** Reads only the variables a handler needs; throws a ConfigError naming the first bad one. */

@@ -1,12 +1,12 @@
 /**
- * The module-scope wiring shared by every handler that posts back to clients: a connection store on the
- * table and a messenger on the stage's `@connections` endpoint that removes stale (410) connections.
- * Built once per Lambda instance; the route logic itself lives in lambda/{gateway,chat}/routes/.
+ * The module-scope wiring shared by every bundled handler that posts back to clients: the runtime's gateway client
+ * on the settings the handler read, whose connection store and messenger (which removes stale, 410, connections)
+ * the route logic in lambda/{gateway,chat}/routes/ uses.
+ * Built once per Lambda instance.
  */
 import { ConnectionStore } from './connection-store';
-import { createDocumentClient } from './dynamo-client';
+import { DefaultGatewayClient } from './gateway-client';
 import { Logger } from './log';
-import { createManagementClient } from './management-client';
 import { Messenger } from './messenger';
 
 export interface MessagingWiringOptions {
@@ -25,16 +25,14 @@ export interface MessagingWiring {
 }
 
 export function createMessagingWiring(options: MessagingWiringOptions): MessagingWiring {
-  const store = new ConnectionStore({
-    client: createDocumentClient(),
+  const gateway = new DefaultGatewayClient({
     tableName: options.tableName,
-    ...(options.roomIndex !== undefined ? { roomIndex: options.roomIndex } : {}),
-  });
-  const messenger = new Messenger({
-    client: createManagementClient(options.callbackUrl),
-    removeConnection: (id) => store.deleteConnection(id),
-    ...(options.fanoutConcurrency !== undefined ? { concurrency: options.fanoutConcurrency } : {}),
+    callbackUrl: options.callbackUrl,
     log: options.log,
+    ...(options.roomIndex !== undefined ? { roomIndex: options.roomIndex } : {}),
+    ...(options.fanoutConcurrency !== undefined ? { fanoutConcurrency: options.fanoutConcurrency } : {}),
+    // Only the settings above: a variable the handler did not read is never looked up.
+    env: {},
   });
-  return { store, messenger };
+  return { store: gateway.store(), messenger: gateway.messenger() };
 }

@@ -14,10 +14,13 @@
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { Logger, createLogger, describeError } from './log';
 import { sleep as realSleep } from './sleep';
-import { DEFAULT_FANOUT_CONCURRENCY } from './config';
+import { LIMITS } from '../../contract/gateway-contract';
+import { MessageTooLargeError } from './errors';
 
-/** PostToConnection `Data` limit (spec §5: blob 0..131072 bytes). */
-export const MAX_POST_BYTES = 131072;
+/** PostToConnection `Data` limit: 0 to 131072 bytes. */
+export const MAX_POST_BYTES = LIMITS.maxPostBytes;
+
+export { MessageTooLargeError };
 
 export type PostOutcome = 'delivered' | 'gone' | 'failed';
 
@@ -25,17 +28,6 @@ export interface FanOutCounts {
   readonly delivered: number;
   readonly gone: number;
   readonly failed: number;
-}
-
-export class MessageTooLargeError extends Error {
-  constructor(bytes: number | undefined) {
-    super(
-      bytes === undefined
-        ? `the @connections API refused the message as too large (413 PayloadTooLargeException); the limit is ${MAX_POST_BYTES} bytes`
-        : `the message is ${bytes} bytes; PostToConnection accepts at most ${MAX_POST_BYTES} bytes`,
-    );
-    this.name = 'MessageTooLargeError';
-  }
 }
 
 export interface MessengerOptions {
@@ -97,7 +89,7 @@ export class Messenger {
   constructor(options: MessengerOptions) {
     this.client = options.client;
     this.removeConnection = options.removeConnection;
-    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_FANOUT_CONCURRENCY));
+    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? LIMITS.defaultFanoutConcurrency));
     this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? 4));
     this.retryBaseMs = options.retryBaseMs ?? 100;
     this.retryMaxMs = options.retryMaxMs ?? 2000;

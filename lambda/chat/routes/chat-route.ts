@@ -3,10 +3,10 @@
  * failure into an error frame to the sender. A bad frame changes nothing; an unavailable table gives the
  * sender an error frame instead of API Gateway's "Internal server error".
  */
-import { ConnectionStore } from '../../runtime/connection-store';
+import type { ConnectionStore } from '../../runtime';
 import { Clock } from '../../runtime/clock';
 import { Logger, describeError } from '../../runtime/log';
-import { Messenger, MessageTooLargeError } from '../../runtime/messenger';
+import { MessageTooLargeError, type Messenger } from '../../runtime';
 import { ChatAction, ChatCommand, frames, parseChatFrame } from '../protocol';
 import { ProxyResult, readEvent } from '../../runtime/websocket-event';
 

@@ -1,7 +1,9 @@
 /**
- * The authorizer's environment (CONTRIBUTING.md "Environment variables"), read and validated in one place.
+ * The authorizer's environment, read and validated in one place; the variable names and the token-source default
+ * come from contract/gateway-contract.ts, which the constructs read too.
  * Every error names the variable and what a valid value looks like.
  */
+import { DEFAULT_TOKEN_SOURCE, ENV, tokenSourceValue } from '../../../contract/gateway-contract';
 
 /** Where the token is read from. Querystring names are case-sensitive, header names are not. */
 export interface TokenSource {
@@ -31,7 +33,7 @@ export class AuthorizerConfigError extends Error {
 }
 
 /** `TOKEN_SOURCE` when unset: browsers cannot set headers on a WebSocket, so the token travels in the URL. */
-export const TOKEN_SOURCE_DEFAULT = 'querystring:token';
+export const TOKEN_SOURCE_DEFAULT = tokenSourceValue(DEFAULT_TOKEN_SOURCE.kind, DEFAULT_TOKEN_SOURCE.name);
 
 // The same characters lib/token-source.ts accepts (an HTTP token: no spaces, separators or control characters).
 const SOURCE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
@@ -41,7 +43,7 @@ export function parseTokenSource(value: string): TokenSource {
   const match = /^(querystring|header):(.*)$/.exec(value);
   if (!match || !SOURCE_NAME.test(match[2])) {
     throw new AuthorizerConfigError(
-      `TOKEN_SOURCE must be "querystring:<name>" or "header:<name>" (a name without spaces, separators or control characters), got ${JSON.stringify(value)}`,
+      `${ENV.tokenSource} must be "querystring:<name>" or "header:<name>" (a name without spaces, separators or control characters), got ${JSON.stringify(value)}`,
     );
   }
   return { location: match[1] as TokenSource['location'], name: match[2] };
@@ -58,25 +60,26 @@ function parseJwksUrl(value: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new AuthorizerConfigError(`JWKS_URL must be an absolute URL, got ${JSON.stringify(value)}`);
+    throw new AuthorizerConfigError(`${ENV.jwksUrl} must be an absolute URL, got ${JSON.stringify(value)}`);
   }
   // Keys fetched over plain HTTP could be swapped in transit; only a loopback server (tests, emulator) may use it.
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-    throw new AuthorizerConfigError(`JWKS_URL must use https:// (http:// only for 127.0.0.1/localhost), got ${url.protocol}//${url.host}`);
+    throw new AuthorizerConfigError(`${ENV.jwksUrl} must use https:// (http:// only for 127.0.0.1/localhost), got ${url.protocol}//${url.host}`);
   }
   return url;
 }
 
 export function readAuthorizerConfig(env: NodeJS.ProcessEnv = process.env): AuthorizerConfig {
-  const tokenSource = parseTokenSource(env.TOKEN_SOURCE?.trim() || TOKEN_SOURCE_DEFAULT);
-  const issuer = required(env, 'JWT_ISSUER', 'the iss claim every token must carry');
-  const audience = required(env, 'JWT_AUDIENCE', 'the aud claim every token must carry');
-  const jwksUrl = env.JWKS_URL?.trim();
-  const secretArn = env.JWT_SECRET_ARN?.trim();
+  const tokenSource = parseTokenSource(env[ENV.tokenSource]?.trim() || TOKEN_SOURCE_DEFAULT);
+  const issuer = required(env, ENV.jwtIssuer, 'the iss claim every token must carry');
+  const audience = required(env, ENV.jwtAudience, 'the aud claim every token must carry');
+  const jwksUrl = env[ENV.jwksUrl]?.trim();
+  const secretArn = env[ENV.jwtSecretArn]?.trim();
+  const oneOf = `${ENV.jwksUrl} (OIDC issuer keys) and ${ENV.jwtSecretArn} (HS256 key)`;
   if (jwksUrl && secretArn) {
-    throw new AuthorizerConfigError('set exactly one of JWKS_URL (OIDC issuer keys) and JWT_SECRET_ARN (HS256 key), not both');
+    throw new AuthorizerConfigError(`set exactly one of ${oneOf}, not both`);
   }
   if (jwksUrl) return { tokenSource, issuer, audience, keySource: { kind: 'jwks', url: parseJwksUrl(jwksUrl) } };
   if (secretArn) return { tokenSource, issuer, audience, keySource: { kind: 'secret', secretArn } };
-  throw new AuthorizerConfigError('set exactly one of JWKS_URL (OIDC issuer keys) and JWT_SECRET_ARN (HS256 key); neither is set');
+  throw new AuthorizerConfigError(`set exactly one of ${oneOf}; neither is set`);
 }

@@ -1,7 +1,7 @@
 /** Lambda entry point for `$connect`. Wiring only; the logic is lambda/gateway/routes/connect-route.ts. */
 import { systemClock } from '../../runtime/clock';
 import { readConfig } from '../../runtime/config';
-import { ConnectionStore } from '../../runtime/connection-store';
+import { ConnectionStore } from '../../runtime';
 import { createDocumentClient } from '../../runtime/dynamo-client';
 import { createLogger } from '../../runtime/log';
 import { createConnectHandler } from '../routes/connect-route';

@@ -1,6 +1,6 @@
 /** Lambda entry point for `$disconnect`. Wiring only; the logic is lambda/gateway/routes/disconnect-route.ts. */
 import { readConfig } from '../../runtime/config';
-import { ConnectionStore } from '../../runtime/connection-store';
+import { ConnectionStore } from '../../runtime';
 import { createDocumentClient } from '../../runtime/dynamo-client';
 import { createLogger } from '../../runtime/log';
 import { createDisconnectHandler } from '../routes/disconnect-route';

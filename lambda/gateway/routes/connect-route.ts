@@ -3,7 +3,7 @@
  * It never posts to the connection: the connection does not exist until this returns (spec §2.1.5).
  */
 import { Clock, epochSeconds } from '../../runtime/clock';
-import { ConnectionStore } from '../../runtime/connection-store';
+import type { ConnectionStore } from '../../runtime';
 import { Logger, describeError } from '../../runtime/log';
 import { negotiateSubprotocol } from '../subprotocol';
 import { ProxyResult, readEvent } from '../../runtime/websocket-event';

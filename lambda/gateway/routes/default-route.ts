@@ -3,7 +3,7 @@
  * saying what is wrong and naming the actions that exist (ROUTE_KEYS).
  */
 import { Logger } from '../../runtime/log';
-import { Messenger } from '../../runtime/messenger';
+import type { Messenger } from '../../runtime';
 import { explainUnroutable, frames } from '../../chat/protocol';
 import { ProxyResult, readEvent } from '../../runtime/websocket-event';
 

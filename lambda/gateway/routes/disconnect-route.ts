@@ -2,7 +2,7 @@
  * `$disconnect`: deletes the connection item and all its memberships. Best effort (spec §2.5): a failure is
  * logged and answered with a 500, never thrown; the TTL removes what is left.
  */
-import { ConnectionStore } from '../../runtime/connection-store';
+import type { ConnectionStore } from '../../runtime';
 import { Logger, describeError } from '../../runtime/log';
 import { ProxyResult, readEvent } from '../../runtime/websocket-event';
 
