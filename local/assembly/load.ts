@@ -9,6 +9,7 @@ import { readFunctions } from './functions';
 import { StackResolver } from './intrinsics';
 import { readStacks } from './manifest';
 import { readTables } from './tables';
+import { triggerWarnings } from './triggers';
 import { StackArtifact } from './template';
 import { functionLookup, readWebSocketApis } from './websocket-apis';
 
@@ -67,6 +68,7 @@ export function loadAssembly(dir: string, options: LoadAssemblyOptions = {}): As
     for (const fn of readFunctions(stack, resolver, stackWarnings)) located.push({ fn, resolver });
     if (chosen.includes(stack)) warnings.push(...stackWarnings);
   }
+  for (const stack of chosen) warnings.push(...triggerWarnings(stack.stackName, resolvers.get(stack)!, located.map((l) => l.fn)));
   const byFunction = new Map(located.map(({ fn, resolver }) => [fn, resolver]));
   const lookup = functionLookup(located.map((l) => l.fn), (f) => byFunction.get(f)!.region, (f) => byFunction.get(f)!.accountId);
 

@@ -10,6 +10,8 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AssemblyError, loadAssembly } from '../../local/assembly/load';
@@ -68,6 +70,9 @@ function synthChatLikeApp(outdir: string): void {
   const http = new apigwv2.CfnIntegration(stack, 'HttpInteg', { apiId: api.apiId, integrationType: 'HTTP_PROXY', integrationUri: 'https://example.com', integrationMethod: 'POST' });
   new apigwv2.CfnRoute(stack, 'HttpRoute', { apiId: api.apiId, routeKey: 'forward', target: `integrations/${http.ref}` });
   new CfnOutput(stack, 'SharedApiId', { value: api.apiId, exportName: 'chat-api-id' });
+  // A function on no route, triggered by a schedule the emulator does not run.
+  const tick = node('TickFn', 'cjs.handler');
+  new events.Rule(stack, 'EveryMinute', { schedule: events.Schedule.rate(Duration.minutes(1)), targets: [new targets.LambdaFunction(tick)] });
 
   const consumer = new Stack(app, 'ConsumerStack');
   new lambda.Function(consumer, 'UsesImport', {
@@ -133,6 +138,15 @@ describe('loadAssembly: functions and intrinsics', () => {
     expect(messageFn.environment.CALLBACK_URL).toBe(`https://${apiId}.execute-api.us-east-1.amazonaws.com/prod`);
     expect(messageFn.environment.SUB_FORM).toBe(`${apiId}|123456789012|\${Literal}|b`);
     expect(messageFn.environment.TABLE_ARN).toBe(`arn:aws:dynamodb:us-east-1:123456789012:table/${model.tables.find((t) => t.logicalId.startsWith('Connections'))!.tableName}`);
+  });
+
+  test('GIVEN an EventBridge schedule targeting a function on no route WHEN loaded THEN the function is loaded and a warning says how to invoke it', () => {
+    // A schedule is not run: the warning says how to invoke its target by hand.
+    expect(model.warnings).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^ChatStack\/EveryMinute[A-Z0-9]*: the EventBridge rule \(schedule rate\(1 minute\)\) is not run by the emulator; invoke ChatStack\/TickFn[A-Z0-9]+ yourself: `wsgate invoke ChatStack\/TickFn`/),
+    ]));
+    // ...and the function on no route is loaded with the others.
+    expect(Object.values(model.functions).find((f) => f.constructPath === 'ChatStack/TickFn')).toEqual(expect.objectContaining({ handler: 'cjs.handler' }));
   });
 
   test('GIVEN a function WHEN loaded THEN name, handler, runtime, asset folder, timeout and memory are read', () => {
