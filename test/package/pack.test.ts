@@ -84,12 +84,13 @@ afterAll(() => {
 });
 
 describe('the wsgate tarball', () => {
-  test('THEN it ships the licence, the README, the compiled constructs with their types, every handler bundle and the runtime', () => {
+  test('THEN it ships the licence, the README, the compiled constructs with their types, every handler bundle, the runtime and wsgate/testing', () => {
     const files = filesOf(root);
     expect(root.name).toBe('wsgate');
     expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'lib/index.js', 'lib/index.d.ts', 'cli/wsgate.cjs']));
     expect(files).toEqual(expect.arrayContaining(HANDLER_NAMES.map((name) => `assets/handlers/${name}/index.js`)));
     expect(files).toEqual(expect.arrayContaining(['dist/runtime/index.cjs', 'dist/runtime/index.mjs', 'dist/runtime/index.d.ts']));
+    expect(files).toEqual(expect.arrayContaining(['testing/index.js', 'testing/index.d.ts', 'testing/serializer.js', 'testing/serializer.d.ts']));
     expect(HANDLER_NAMES).toEqual(expect.arrayContaining(['authorizer', 'connect', 'disconnect', 'default', 'join', 'leave', 'sendmessage']));
     // every lib/ module ships its JavaScript and its declarations
     const libSources = fs.readdirSync(path.join(REPO, 'lib')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
