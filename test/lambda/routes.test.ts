@@ -95,6 +95,23 @@ function messageEvent(connectionId: string, body: unknown, principalId: string |
   };
 }
 
+/**
+ * Whether an invalid frame is refused on `route` with the error the whole-frame parser gives: a body that is not a
+ * JSON object, or a frame of that route's action with no other top-level field. (A route reads only "data", so a
+ * frame whose only fault is its "action" or an extra top-level field is served.)
+ */
+function refusedOnRoute(body: unknown, route: string): boolean {
+  let value: unknown;
+  try {
+    value = typeof body === 'string' ? JSON.parse(body) : undefined;
+  } catch {
+    return true;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return true;
+  const obj = value as Record<string, unknown>;
+  return obj.action === route && Object.keys(obj).every((k) => k === 'action' || k === 'data');
+}
+
 function disconnectEvent(connectionId: string) {
   return { requestContext: { routeKey: '$disconnect', eventType: 'DISCONNECT', connectionId, disconnectStatusCode: 1005 } };
 }
@@ -248,6 +265,15 @@ describe('$default (spec §3)', () => {
   });
 });
 
+describe('$default under another route selection expression', () => {
+  test('GIVEN routes that are not the example\'s WHEN a message without "action" reaches $default THEN the error names the routes and does not ask for "action"', async () => {
+    const w = await world();
+    const [sender] = await connectClients(w, 1);
+    await createDefaultHandler({ messenger: w.deps.messenger, log: silent, routeKeys: ['subscribe', 'say'] })(messageEvent(sender, '{"type":"dance"}'));
+    expect(api.received(sender)).toEqual([{ type: 'error', message: 'the message matched no route; the routes that exist are: subscribe, say' }]);
+  });
+});
+
 describe('join / leave / sendmessage (design.md protocol table)', () => {
   test('GIVEN a connected client WHEN it joins a room THEN a membership item is written and it gets {"type":"joined"}', async () => {
     const w = await world();
@@ -350,20 +376,38 @@ describe('join / leave / sendmessage (design.md protocol table)', () => {
     expect(api.received(id)).toEqual([{ type: 'error', message: expect.stringMatching(/"sendmessage" request could not be completed.*temporarily unavailable; try again/) }]);
   });
 
-  test('GIVEN a valid frame of another action WHEN it reaches the join route THEN an error frame and nothing written', async () => {
+  test('GIVEN a custom route selection expression ($request.body.type) WHEN frames without "action" reach the chat routes THEN each route serves its own command from "data"', async () => {
+    // GIVEN: two members of a room, frames in a protocol of the user's own ("type" selects the route, extra fields)
+    const w = await world();
+    const [alice, bob] = await connectClients(w, 2);
+    const body = (type: string, data: unknown) => JSON.stringify({ type, data, id: 'm-1' });
+    // WHEN
+    for (const id of [alice, bob]) {
+      expect(await createJoinHandler(w.deps)(messageEvent(id, body('subscribe', { room: 'lobby' })))).toEqual({ statusCode: 200 });
+    }
+    await createSendMessageHandler(w.deps)(messageEvent(alice, body('say', { room: 'lobby', text: 'custom' }), 'alice'));
+    expect(await createLeaveHandler(w.deps)(messageEvent(bob, body('unsubscribe', { room: 'lobby' })))).toEqual({ statusCode: 200 });
+    // THEN
+    const message = { type: 'message', room: 'lobby', from: 'alice', text: 'custom', at: NOW_MS };
+    expect(api.received(alice)).toEqual([{ type: 'joined', room: 'lobby' }, message]);
+    expect(api.received(bob)).toEqual([{ type: 'joined', room: 'lobby' }, message, { type: 'left', room: 'lobby' }]);
+    expect(await w.store.getMembership(bob, 'lobby')).toBeUndefined();
+    expect(await w.store.getMembership(alice, 'lobby')).toMatchObject({ room: 'lobby' });
+  });
+
+  test('GIVEN a frame whose "action" names another route WHEN API Gateway routed it to join THEN join runs (the route decides, not the body)', async () => {
     const w = await world();
     const [id] = await connectClients(w, 1);
-    const before = await dynamo.snapshot(w.table);
-    await createJoinHandler(w.deps)(messageEvent(id, '{"action":"leave","data":{"room":"lobby"}}'));
-    expect(api.received(id)).toEqual([{ type: 'error', message: 'this route handles "join" frames, not "leave"' }]);
-    expect(await dynamo.snapshot(w.table)).toEqual(before);
+    expect(await createJoinHandler(w.deps)(messageEvent(id, '{"action":"leave","data":{"room":"lobby"}}'))).toEqual({ statusCode: 200 });
+    expect(api.received(id)).toEqual([{ type: 'joined', room: 'lobby' }]);
+    expect(await w.store.getMembership(id, 'lobby')).toMatchObject({ room: 'lobby', userId: `user-${id}` });
   });
 
   describe.each([
     ['join', createJoinHandler],
     ['leave', createLeaveHandler],
     ['sendmessage', createSendMessageHandler],
-  ] as const)('every invalid frame kind on the %s route', (_route, factory) => {
+  ] as const)('every invalid frame kind on the %s route', (routeName, factory) => {
     let w: World;
     let sender: string;
     let member: string;
@@ -376,7 +420,7 @@ describe('join / leave / sendmessage (design.md protocol table)', () => {
       route = factory(w.deps);
     });
 
-    test.each(INVALID_FRAMES)('GIVEN %s WHEN received THEN the sender gets an error frame and the table is unchanged', async (_n, body, pattern) => {
+    test.each(INVALID_FRAMES.filter(([, body]) => refusedOnRoute(body, routeName)))('GIVEN %s WHEN received THEN the sender gets an error frame and the table is unchanged', async (_n, body, pattern) => {
       const before = await dynamo.snapshot(w.table);
       const memberFrames = api.received(member).length;
       const senderFrames = api.received(sender).length;

@@ -1,5 +1,6 @@
 /**
- * What the chat routes share: read the event, parse the frame for this route, run the command, and turn every
+ * What the chat routes share: read the event, parse the `data` of the frame for this route (the action is the
+ * route's own, so any route selection expression works), run the command, and turn every
  * failure into an error frame to the sender. A bad frame changes nothing; an unavailable table gives the
  * sender an error frame instead of API Gateway's "Internal server error".
  */
@@ -7,7 +8,7 @@ import type { ConnectionStore } from '../../runtime';
 import { Clock } from '../../runtime/clock';
 import { Logger, describeError } from '../../runtime/log';
 import { MessageTooLargeError, type Messenger } from '../../runtime';
-import { ChatAction, ChatCommand, frames, parseChatFrame } from '../protocol';
+import { ChatAction, ChatCommand, frames, parseChatData } from '../protocol';
 import { ProxyResult, readEvent } from '../../runtime/websocket-event';
 
 export interface ChatRouteDeps {
@@ -43,15 +44,15 @@ export function createChatRoute<A extends ChatAction>(
       return { statusCode: 400 };
     }
     const reply = (message: string) => deps.messenger.post(facts.connectionId!, frames.error(message));
-    const parsed = parseChatFrame(facts.body);
-    if (!parsed.ok || parsed.value.action !== action) {
-      const message = parsed.ok ? `this route handles "${action}" frames, not "${parsed.value.action}"` : parsed.error;
-      log.info('frame_refused', { reason: message });
-      await reply(message);
+    // The command is this route's, whichever route selection expression brought the message here: only `data` is read.
+    const parsed = parseChatData(action, facts.body);
+    if (!parsed.ok) {
+      log.info('frame_refused', { reason: parsed.error });
+      await reply(parsed.error);
       return { statusCode: 400 };
     }
     try {
-      await run(parsed.value as Extract<ChatCommand, { action: A }>, { connectionId: facts.connectionId, principalId: facts.principalId }, log);
+      await run(parsed.value, { connectionId: facts.connectionId, principalId: facts.principalId }, log);
       return { statusCode: 200 };
     } catch (err) {
       if (err instanceof RefusedCommand || err instanceof MessageTooLargeError) {

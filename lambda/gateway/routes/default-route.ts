@@ -1,10 +1,10 @@
 /**
- * `$default`: frames that matched no route (spec §3: not JSON, no action, unknown action) get an error frame
- * saying what is wrong and naming the actions that exist (ROUTE_KEYS).
+ * `$default`: frames that matched no route get an error frame saying what is wrong and naming the routes that
+ * exist (ROUTE_KEYS); see ../unroutable.ts for when it explains the `{"action": ...}` protocol.
  */
 import { Logger } from '../../runtime/log';
 import type { Messenger } from '../../runtime';
-import { explainUnroutable, frames } from '../../chat/protocol';
+import { errorFrame, explainUnroutable } from '../unroutable';
 import { ProxyResult, readEvent } from '../../runtime/websocket-event';
 
 export interface DefaultRouteDeps {
@@ -21,7 +21,7 @@ export function createDefaultHandler(deps: DefaultRouteDeps): (event: unknown) =
       log.error('default_ignored', { reason: 'event has no requestContext.connectionId' });
       return { statusCode: 400 };
     }
-    const outcome = await deps.messenger.post(connectionId, frames.error(explainUnroutable(body, deps.routeKeys)));
+    const outcome = await deps.messenger.post(connectionId, errorFrame(explainUnroutable(body, deps.routeKeys)));
     log.info('unroutable_frame_answered', { outcome });
     return { statusCode: 400 };
   };
