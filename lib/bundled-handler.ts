@@ -1,10 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { ENV } from '../contract/gateway-contract';
+import { GatewayPermission } from './gateway-permission';
 
 /**
- * The Lambda handlers that ship with wsgate, bundled by `npm run build` into
- * `assets/handlers/<name>/index.js` (see CONTRIBUTING.md "Handler assets").
+ * The Lambda handlers that ship with wsgate, prebuilt into the package (`assets/handlers/<name>/index.js`),
+ * so synthesizing runs no bundler.
  *
  * Enum-like class: use the static members, e.g. `BundledHandler.JOIN`.
  */
@@ -31,6 +33,68 @@ export class BundledHandler {
     this.name = name;
   }
 }
+
+/** A setting the gateway writes into a function's environment, named by its key in the contract's `ENV`. */
+export type GatewaySetting = keyof typeof ENV;
+
+/**
+ * Everything the gateway needs to know about one bundled handler: the settings it reads from its environment
+ * (in this order) and what it does with the connections (granted as least privilege).
+ * @internal
+ */
+export interface BundledHandlerDescriptor {
+  readonly environment: readonly GatewaySetting[];
+  readonly permissions: readonly GatewayPermission[];
+}
+
+/**
+ * The catalogue of bundled handlers: one descriptor per handler, beside the handlers themselves.
+ * The authorizer's settings come from `JwtAuthorizer`, not from the gateway.
+ */
+const DESCRIPTORS = new Map<BundledHandler, BundledHandlerDescriptor>([
+  [BundledHandler.AUTHORIZER, {
+    environment: ['tokenSource', 'jwtIssuer', 'jwtAudience'],
+    permissions: [],
+  }],
+  [BundledHandler.CONNECT, {
+    environment: ['tableName', 'connectionTtlSeconds', 'subprotocols'],
+    permissions: [GatewayPermission.RECORD_CONNECTIONS],
+  }],
+  [BundledHandler.DISCONNECT, {
+    environment: ['tableName', 'roomIndex'],
+    permissions: [GatewayPermission.REMOVE_CONNECTIONS],
+  }],
+  [BundledHandler.DEFAULT, {
+    environment: ['tableName', 'callbackUrl', 'routeKeys'],
+    permissions: [GatewayPermission.POST_TO_CONNECTIONS],
+  }],
+  [BundledHandler.JOIN, {
+    environment: ['tableName', 'roomIndex', 'callbackUrl', 'connectionTtlSeconds'],
+    permissions: [GatewayPermission.MANAGE_ROOMS, GatewayPermission.POST_TO_CONNECTIONS],
+  }],
+  [BundledHandler.LEAVE, {
+    environment: ['tableName', 'roomIndex', 'callbackUrl'],
+    permissions: [GatewayPermission.MANAGE_ROOMS, GatewayPermission.POST_TO_CONNECTIONS],
+  }],
+  [BundledHandler.SEND_MESSAGE, {
+    environment: ['tableName', 'roomIndex', 'callbackUrl', 'fanoutConcurrency'],
+    permissions: [GatewayPermission.READ_CONNECTIONS, GatewayPermission.POST_TO_CONNECTIONS],
+  }],
+]);
+
+/** The descriptor of a bundled handler. @internal */
+export function bundledHandlerDescriptor(handler: BundledHandler): BundledHandlerDescriptor {
+  const descriptor = DESCRIPTORS.get(handler);
+  if (!descriptor) throw new Error(`wsgate: the bundled '${handler.name}' handler has no descriptor.`);
+  return descriptor;
+}
+
+/** Bundled handlers that serve a reserved route and only that route. */
+export const RESERVED_ROUTE_HANDLERS: ReadonlyMap<BundledHandler, string> = new Map([
+  [BundledHandler.AUTHORIZER, '$connect (as its authorizer)'],
+  [BundledHandler.CONNECT, '$connect'],
+  [BundledHandler.DISCONNECT, '$disconnect'],
+]);
 
 /** Root of the built handler bundles; the same from `lib/*.ts` and the compiled `lib/*.js`. */
 const HANDLER_ASSETS_ROOT = path.join(__dirname, '..', 'assets', 'handlers');

@@ -1,12 +1,17 @@
-import { Duration, Lazy, RemovalPolicy, Stack, Tokenization } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
-import { BundledHandler } from './bundled-handler';
+import { Construct, IConstruct } from 'constructs';
+import { ENV, LIMITS } from '../contract/gateway-contract';
+import { BundledHandler, bundledHandlerDescriptor, GatewaySetting, RESERVED_ROUTE_HANDLERS } from './bundled-handler';
+import { GatewayPermission } from './gateway-permission';
 import { ConnectionsTable } from './connections-table';
 import { HandlerFunction, HandlerFunctionOptions } from './handler-function';
 import { JwtAuthorizer, JwtAuthorizerOptions } from './jwt-authorizer';
@@ -24,8 +29,42 @@ import {
   validateStageName,
 } from './validation';
 
-/** PostToConnection calls the sendmessage handler makes at once unless `fanoutConcurrency` says otherwise. */
-const DEFAULT_FANOUT_CONCURRENCY = 20;
+/** The settings every user function wired to the gateway gets: what `wsgate/runtime` reads. */
+const RUNTIME_SETTINGS: readonly GatewaySetting[] = ['tableName', 'roomIndex', 'callbackUrl', 'connectionTtlSeconds', 'fanoutConcurrency'];
+
+/** Grants in the order they are applied, whatever order the permissions were given in. */
+const PERMISSION_ORDER: readonly GatewayPermission[] = [
+  GatewayPermission.RECORD_CONNECTIONS,
+  GatewayPermission.MANAGE_ROOMS,
+  GatewayPermission.READ_CONNECTIONS,
+  GatewayPermission.REMOVE_CONNECTIONS,
+  GatewayPermission.POST_TO_CONNECTIONS,
+  GatewayPermission.CLOSE_CONNECTIONS,
+];
+
+/** A custom domain for the WebSocket API. */
+export interface GatewayDomainOptions {
+  /** The domain clients connect to, e.g. `ws.example.com`. */
+  readonly domainName: string;
+
+  /** An ACM certificate for `domainName`, in the stack's region (a regional endpoint). */
+  readonly certificate: acm.ICertificate;
+
+  /**
+   * A Route 53 hosted zone in which to create the alias `A` record of `domainName`.
+   *
+   * @default - no DNS record: point `domainName` at the API's regional domain name yourself
+   */
+  readonly hostedZone?: route53.IHostedZone;
+
+  /**
+   * The path under the domain the stage is mapped to (one path segment, e.g. `v1`): clients connect to
+   * `wss://<domainName>/<basePath>`.
+   *
+   * @default - the stage is mapped to the root of the domain: `wss://<domainName>`
+   */
+  readonly basePath?: string;
+}
 
 /** Options of a custom route; used by `WebSocketGateway.addRoute`. */
 export interface GatewayRouteOptions {
@@ -33,7 +72,7 @@ export interface GatewayRouteOptions {
   readonly handler: RouteHandler;
 
   /**
-   * Send the integration's response `body` back to the client (a two-way route, spec §3.1).
+   * Send the integration's response `body` back to the client (a two-way route).
    *
    * @default false - one-way: the handler answers through the `@connections` API if at all
    */
@@ -50,7 +89,7 @@ export interface WebSocketGatewayProps extends JwtAuthorizerOptions, HandlerFunc
   readonly apiName?: string;
 
   /**
-   * How API Gateway picks the route of an incoming message (spec §3): `$request.body.<path>`,
+   * How API Gateway picks the route of an incoming message: `$request.body.<path>`,
    * `${request.body.<path>}`, static text and `\$`, possibly mixed. Checked at synth.
    *
    * @default '$request.body.action'
@@ -101,7 +140,8 @@ export interface WebSocketGatewayProps extends JwtAuthorizerOptions, HandlerFunc
   readonly apiKeyRequired?: boolean;
 
   /**
-   * Subprotocols `$connect` accepts (`Sec-WebSocket-Protocol`, spec §2.3).
+   * Subprotocols `$connect` accepts (`Sec-WebSocket-Protocol`). Only the bundled `$connect` handler reads
+   * them; with your own `connectHandler`, echo the subprotocol yourself.
    *
    * @default - none: a client offering a subprotocol is refused
    */
@@ -109,26 +149,59 @@ export interface WebSocketGatewayProps extends JwtAuthorizerOptions, HandlerFunc
 
   /**
    * Lifetime written into the TTL attribute of connection and membership items. No connection
-   * outlives 2 hours (spec §6).
+   * outlives 2 hours: API Gateway closes it.
    *
    * @default Duration.seconds(7500) - 2 hours and 5 minutes
    */
   readonly connectionTtl?: Duration;
 
   /**
-   * The most `PostToConnection` calls the bundled `sendmessage` handler makes at once when it fans a message
-   * out to a room (`FANOUT_CONCURRENCY`). Higher finishes large rooms sooner within the function timeout, at the
+   * The most `PostToConnection` calls the bundled `sendmessage` handler (and `sendToRoom`/`broadcast` of
+   * `wsgate/runtime` in your functions) makes at once when it fans a message out (`FANOUT_CONCURRENCY`). Higher finishes large rooms sooner within the function timeout, at the
    * cost of more open sockets and more 429 throttling from the `@connections` API. A whole number from 1 to 1000,
    * checked at synth (tokens are not checked).
    *
    * @default 20
    */
   readonly fanoutConcurrency?: number;
+
+  /**
+   * What runs on `$connect`, after the authorizer allowed the connection. Your own function records the
+   * connection itself (`recordConnection` from `wsgate/runtime`, permission `RECORD_CONNECTIONS`).
+   *
+   * @default RouteHandler.bundled(BundledHandler.CONNECT) - records the connection and negotiates the subprotocol
+   */
+  readonly connectHandler?: RouteHandler;
+
+  /**
+   * What runs on `$disconnect`. Your own function removes the connection itself (`removeConnection`,
+   * permission `REMOVE_CONNECTIONS`).
+   *
+   * @default RouteHandler.bundled(BundledHandler.DISCONNECT) - removes the connection and its room memberships
+   */
+  readonly disconnectHandler?: RouteHandler;
+
+  /**
+   * What runs when no route matches a message.
+   *
+   * @default RouteHandler.bundled(BundledHandler.DEFAULT) - answers with an error frame naming the routes that exist
+   */
+  readonly defaultHandler?: RouteHandler;
+
+  /**
+   * A custom domain for the API: creates the domain, maps the stage to it (and an alias record when a hosted
+   * zone is given), and makes `webSocketUrl` the domain's URL. `callbackUrl` stays the stage's
+   * `execute-api` endpoint, which keeps accepting `@connections` calls next to the custom domain.
+   *
+   * @default - no custom domain: clients connect to the `execute-api` URL of the stage
+   */
+  readonly domainName?: GatewayDomainOptions;
 }
 
 /**
  * An API Gateway WebSocket API with a JWT-authorized `$connect`, connection tracking in DynamoDB,
- * `$disconnect` and `$default` handlers, and custom routes added with `addRoute`.
+ * `$connect`, `$disconnect` and `$default` handlers (bundled or your own), custom routes added with
+ * `addRoute`, and grants for functions that publish to connections from elsewhere (`addPublisher`).
  */
 export class WebSocketGateway extends Construct {
   /** The WebSocket API. */
@@ -143,10 +216,21 @@ export class WebSocketGateway extends Construct {
   public readonly signingSecret?: secretsmanager.ISecret;
   /** The log group of the stage's access logs. */
   public readonly accessLogGroup: logs.LogGroup;
-  /** `wss://…/<stage>`: where clients connect. */
+  /**
+   * Where clients connect: `wss://<api>.execute-api.<region>.<suffix>/<stage>`, or with `domainName`,
+   * `wss://<domainName>` (`wss://<domainName>/<basePath>` with a base path).
+   */
   public readonly webSocketUrl: string;
-  /** `https://…/<stage>`: the `@connections` endpoint for posting to clients. */
+  /**
+   * `https://<api>.execute-api.<region>.<suffix>/<stage>`: the `@connections` endpoint for posting to
+   * clients. It stays the stage's own endpoint with a custom domain too: that endpoint keeps serving
+   * `@connections` and is what the IAM grants are scoped to.
+   */
   public readonly callbackUrl: string;
+  /** The custom domain, when `domainName` is set. */
+  public readonly customDomain?: apigwv2.DomainName;
+  /** The mapping of the stage to the custom domain, when `domainName` is set. */
+  public readonly apiMapping?: apigwv2.ApiMapping;
 
   private readonly props: WebSocketGatewayProps;
   private readonly stageName: string;
@@ -161,6 +245,7 @@ export class WebSocketGateway extends Construct {
     this.stageName = props.stageName ?? 'prod';
     validateStageName(this.stageName);
     if (props.fanoutConcurrency !== undefined) validateFanoutConcurrency(props.fanoutConcurrency);
+    if (props.domainName) this.validateDomain(props.domainName);
 
     this.table = props.connectionsTable ?? new ConnectionsTable(this, 'Connections');
     this.authorizer = new JwtAuthorizer(this, 'Authorizer', props);
@@ -194,6 +279,35 @@ export class WebSocketGateway extends Construct {
     this.webSocketUrl = this.stage.url;
     this.callbackUrl = this.stage.callbackUrl;
 
+    if (props.domainName) {
+      const domain = props.domainName;
+      this.customDomain = new apigwv2.DomainName(this, 'Domain', {
+        domainName: domain.domainName,
+        certificate: domain.certificate,
+      });
+      this.apiMapping = new apigwv2.ApiMapping(this, 'DomainMapping', {
+        api: this.api,
+        domainName: this.customDomain,
+        stage: this.stage,
+        apiMappingKey: domain.basePath,
+      });
+      if (domain.hostedZone) {
+        new route53.ARecord(this, 'DomainAlias', {
+          zone: domain.hostedZone,
+          recordName: domain.domainName,
+          target: route53.RecordTarget.fromAlias(
+            new route53targets.ApiGatewayv2DomainProperties(
+              this.customDomain.regionalDomainName,
+              this.customDomain.regionalHostedZoneId,
+            ),
+          ),
+        });
+      }
+      this.webSocketUrl = domain.basePath === undefined
+        ? `wss://${domain.domainName}`
+        : `wss://${domain.domainName}/${domain.basePath}`;
+    }
+
     this.addReservedRoutes();
   }
 
@@ -211,9 +325,52 @@ export class WebSocketGateway extends Construct {
    */
   public addRoute(routeKey: string, options: GatewayRouteOptions): apigwv2.WebSocketRoute {
     validateCustomRouteKey(routeKey, this.routeKeys);
+    const bundled = options.handler.bundledHandler;
+    if (bundled && RESERVED_ROUTE_HANDLERS.has(bundled)) {
+      throw new Error(
+        `${this.node.path}: cannot add route '${routeKey}': the bundled '${bundled.name}' handler serves only ` +
+          `${RESERVED_ROUTE_HANDLERS.get(bundled)}, it cannot be used for a custom route. ` +
+          'Set connectHandler / disconnectHandler to change what runs on $connect / $disconnect.',
+      );
+    }
     this.routeKeys.push(routeKey);
-    const fn = options.handler.userFunction ?? this.functionFor(options.handler.bundledHandler!);
+    const fn = this.routeFunction(options.handler);
     return this.createRoute(routeKey, fn, { returnResponse: options.returnResponse });
+  }
+
+  /**
+   * Lets `fn` publish to this gateway's connections from code that is not a route handler (a scheduled job,
+   * a queue consumer, an HTTP API): sets the environment variables `wsgate/runtime` reads (connections
+   * table, room index, callback URL, connection TTL, fan-out concurrency) and grants `grantPublish`.
+   */
+  public addPublisher(fn: lambda.Function): iam.Grant {
+    this.setRuntimeEnvironment(fn);
+    return this.grantPublish(fn);
+  }
+
+  /**
+   * Allows `grantee` to send to one connection, a room or every connection: read connections and room
+   * members (`READ_CONNECTIONS`), post to this stage's connections and remove the ones that are gone
+   * (`POST_TO_CONNECTIONS`).
+   */
+  public grantPublish(grantee: iam.IGrantable): iam.Grant {
+    return this.grant(grantee, GatewayPermission.READ_CONNECTIONS, GatewayPermission.POST_TO_CONNECTIONS);
+  }
+
+  /**
+   * Grants `grantee` the given permissions on this gateway's connections table and stage, each as narrow
+   * as `GatewayPermission` describes it.
+   */
+  public grant(grantee: iam.IGrantable, ...permissions: GatewayPermission[]): iam.Grant {
+    const wanted = new Set(permissions);
+    if (wanted.has(GatewayPermission.POST_TO_CONNECTIONS)) wanted.add(GatewayPermission.REMOVE_CONNECTIONS);
+    let result: iam.Grant | undefined;
+    for (const permission of PERMISSION_ORDER) {
+      if (!wanted.has(permission)) continue;
+      const grant = this.grantOne(grantee, permission);
+      result = result ? result.combine(grant) : grant;
+    }
+    return result ?? iam.Grant.drop(grantee, 'no wsgate permission requested');
   }
 
   /**
@@ -221,28 +378,61 @@ export class WebSocketGateway extends Construct {
    * `execute-api:ManageConnections` on `<api>/<stage>/POST/@connections/*` only.
    */
   public grantPostToConnections(grantee: iam.IGrantable): iam.Grant {
+    return this.grantManageConnections(grantee, 'POST');
+  }
+
+  /**
+   * Allows `grantee` to close connections of this stage (API Gateway then runs `$disconnect`):
+   * `execute-api:ManageConnections` on `<api>/<stage>/DELETE/@connections/*` only.
+   */
+  public grantCloseConnections(grantee: iam.IGrantable): iam.Grant {
+    return this.grantManageConnections(grantee, 'DELETE');
+  }
+
+  private grantOne(grantee: iam.IGrantable, permission: GatewayPermission): iam.Grant {
+    switch (permission) {
+      case GatewayPermission.RECORD_CONNECTIONS:
+        return this.table.grantWriteConnection(grantee);
+      case GatewayPermission.MANAGE_ROOMS:
+        return this.table.grantManageMemberships(grantee);
+      case GatewayPermission.READ_CONNECTIONS:
+        return this.table.grantReadConnections(grantee);
+      case GatewayPermission.REMOVE_CONNECTIONS:
+        return this.table.grantRemoveConnection(grantee);
+      case GatewayPermission.POST_TO_CONNECTIONS:
+        return this.grantPostToConnections(grantee);
+      case GatewayPermission.CLOSE_CONNECTIONS:
+        return this.grantCloseConnections(grantee);
+      default:
+        throw new Error(`${this.node.path}: unknown GatewayPermission '${permission}'.`);
+    }
+  }
+
+  /**
+   * `execute-api:ManageConnections` on one method of this stage's `@connections`. The connection id is
+   * the last path segment and exists only at runtime, so cdk-nag's wildcard finding on exactly this
+   * resource is acknowledged on the grantee.
+   */
+  private grantManageConnections(grantee: iam.IGrantable, method: 'POST' | 'DELETE'): iam.Grant {
     const connectionsArn = Stack.of(this).formatArn({
       service: 'execute-api',
       resource: this.api.apiId,
-      resourceName: `${this.stageName}/POST/@connections/*`,
+      resourceName: `${this.stageName}/${method}/@connections/*`,
     });
-    return iam.Grant.addToPrincipal({
+    const grant = iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:ManageConnections'],
       resourceArns: [connectionsArn],
     });
+    const owner = acknowledgementScope(grantee);
+    if (owner) acknowledgeManageConnectionsWildcard(owner, this.manageConnectionsFinding(method));
+    return grant;
   }
 
-  /** Lets a bundled handler post to clients; the connection-id wildcard is acknowledged for it. */
-  private grantBundledHandlerPost(fn: lambda.IFunction): void {
-    this.grantPostToConnections(fn);
-    acknowledgeManageConnectionsWildcard(fn.node.scope ?? fn, this.postToConnectionsFinding());
-  }
-
-  /** How cdk-nag names the ManageConnections resource in its IAM5 finding. */
-  private postToConnectionsFinding(): string {
+  /** How cdk-nag names a ManageConnections resource in its IAM5 finding. */
+  private manageConnectionsFinding(method: string): string {
     const apiLogicalId = Stack.of(this).getLogicalId(this.api.node.defaultChild as apigwv2.CfnApi);
-    return `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${this.stageName}/POST/@connections/*`;
+    return `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${this.stageName}/${method}/@connections/*`;
   }
 
   /** The custom route keys, for the `$default` handler's error frame. */
@@ -251,13 +441,89 @@ export class WebSocketGateway extends Construct {
   }
 
   private addReservedRoutes(): void {
-    const connect = this.functionFor(BundledHandler.CONNECT);
+    const props = this.props;
+    const connect = this.reservedRouteFunction('$connect', 'connectHandler', props.connectHandler, BundledHandler.CONNECT);
+    if (connect !== this.bundledFunctions.get(BundledHandler.CONNECT) && (props.subprotocols ?? []).length > 0) {
+      Annotations.of(this).addWarningV2(
+        'wsgate:subprotocolsNeedBundledConnect',
+        'subprotocols configure the bundled $connect handler only; your connectHandler must return the ' +
+          'Sec-WebSocket-Protocol header itself, or API Gateway refuses clients that offer a subprotocol.',
+      );
+    }
     this.createRoute('$connect', connect, {
       authorizer: this.authorizer.routeAuthorizer,
-      apiKeyRequired: this.props.apiKeyRequired,
+      apiKeyRequired: props.apiKeyRequired,
     });
-    this.createRoute('$disconnect', this.functionFor(BundledHandler.DISCONNECT), {});
-    this.createRoute('$default', this.functionFor(BundledHandler.DEFAULT), {});
+    const disconnect = this.reservedRouteFunction('$disconnect', 'disconnectHandler', props.disconnectHandler, BundledHandler.DISCONNECT);
+    this.createRoute('$disconnect', disconnect, {});
+    const fallback = this.reservedRouteFunction('$default', 'defaultHandler', props.defaultHandler, BundledHandler.DEFAULT);
+    this.createRoute('$default', fallback, {});
+  }
+
+  /** The function of a reserved route: its own bundled handler unless the prop names another. */
+  private reservedRouteFunction(
+    routeKey: string,
+    propName: string,
+    handler: RouteHandler | undefined,
+    bundled: BundledHandler,
+  ): lambda.IFunction {
+    if (handler === undefined) return this.functionFor(bundled);
+    if (handler.bundledHandler !== undefined && handler.bundledHandler !== bundled) {
+      throw new Error(
+        `${this.node.path}: invalid ${propName}: the bundled '${handler.bundledHandler.name}' handler cannot serve ` +
+          `${routeKey}. Use RouteHandler.bundled(BundledHandler.${bundledHandlerMember(bundled)}) or your own ` +
+          'function with RouteHandler.fromFunction(fn, { permissions }).',
+      );
+    }
+    return this.routeFunction(handler);
+  }
+
+  /** The function behind a route handler: a bundled one (created once) or the user's, wired to the gateway. */
+  private routeFunction(handler: RouteHandler): lambda.IFunction {
+    if (handler.bundledHandler !== undefined) return this.functionFor(handler.bundledHandler);
+    const fn = handler.userFunction!;
+    this.setRuntimeEnvironment(fn);
+    this.grant(fn, ...handler.permissions);
+    return fn;
+  }
+
+  /**
+   * Sets the variables `wsgate/runtime` reads on a user function. An imported function's environment cannot
+   * be changed: a warning says what to set.
+   */
+  private setRuntimeEnvironment(fn: lambda.IFunction): void {
+    if (fn instanceof lambda.Function) {
+      for (const setting of RUNTIME_SETTINGS) fn.addEnvironment(ENV[setting], this.settingValue(setting));
+      return;
+    }
+    Annotations.of(fn).addWarningV2(
+      'wsgate:runtimeEnvironmentNotSet',
+      `${fn.node.path} is not a lambda.Function defined in this app, so ${this.node.path} could not set ` +
+        `${RUNTIME_SETTINGS.map((s) => ENV[s]).join(', ')} on it; wsgate/runtime in that function needs ` +
+        'them (or pass tableName, roomIndex and callbackUrl to createGatewayClient).',
+    );
+  }
+
+  /** The value of a setting the gateway provides. */
+  private settingValue(setting: GatewaySetting): string {
+    switch (setting) {
+      case 'tableName':
+        return this.table.tableName;
+      case 'roomIndex':
+        return this.table.roomIndexName;
+      case 'callbackUrl':
+        return this.callbackUrl;
+      case 'connectionTtlSeconds':
+        return String((this.props.connectionTtl ?? Duration.seconds(LIMITS.defaultConnectionTtlSeconds)).toSeconds());
+      case 'fanoutConcurrency':
+        return Tokenization.stringifyNumber(this.props.fanoutConcurrency ?? LIMITS.defaultFanoutConcurrency);
+      case 'subprotocols':
+        return (this.props.subprotocols ?? []).join(',');
+      case 'routeKeys':
+        return Lazy.string({ produce: () => this.customRouteKeys.join(',') });
+      default:
+        throw new Error(`${this.node.path}: the gateway does not provide ${ENV[setting]}.`);
+    }
   }
 
   private createRoute(
@@ -275,79 +541,55 @@ export class WebSocketGateway extends Construct {
     return route;
   }
 
-  /** The function of a bundled handler: created on first use with its environment and grants. */
+  /** The function of a bundled handler: created on first use with the environment and grants of its descriptor. */
   private functionFor(handler: BundledHandler): lambda.IFunction {
     const existing = this.bundledFunctions.get(handler);
     if (existing) return existing;
+    const descriptor = bundledHandlerDescriptor(handler);
+    const environment: { [name: string]: string } = {};
+    for (const setting of descriptor.environment) environment[ENV[setting]] = this.settingValue(setting);
     const fn = new HandlerFunction(this, `${handlerConstructId(handler)}Handler`, {
       handler,
       memorySize: this.props.memorySize,
       timeout: this.props.timeout,
       logRetention: this.props.logRetention,
       tracing: this.props.tracing,
-      environment: this.environmentFor(handler),
+      environment,
     }).function;
-    this.grantFor(handler, fn);
+    this.grant(fn, ...descriptor.permissions);
     this.bundledFunctions.set(handler, fn);
     return fn;
   }
 
-  /** Environment variables exactly as CONTRIBUTING.md "Environment variables" lists them per handler. */
-  private environmentFor(handler: BundledHandler): { [name: string]: string } {
-    const table = { CONNECTIONS_TABLE: this.table.tableName };
-    const roomIndex = { ROOM_INDEX: this.table.roomIndexName };
-    const callback = { CALLBACK_URL: this.callbackUrl };
-    const ttl = { CONNECTION_TTL_SECONDS: String((this.props.connectionTtl ?? Duration.seconds(7500)).toSeconds()) };
-    switch (handler) {
-      case BundledHandler.CONNECT:
-        return { ...table, ...ttl, SUBPROTOCOLS: (this.props.subprotocols ?? []).join(',') };
-      case BundledHandler.DISCONNECT:
-        return { ...table, ...roomIndex };
-      case BundledHandler.DEFAULT:
-        return {
-          ...table,
-          ...callback,
-          ROUTE_KEYS: Lazy.string({ produce: () => this.customRouteKeys.join(',') }),
-        };
-      case BundledHandler.JOIN:
-        return { ...table, ...roomIndex, ...callback, ...ttl };
-      case BundledHandler.LEAVE:
-        return { ...table, ...roomIndex, ...callback };
-      case BundledHandler.SEND_MESSAGE:
-        return { ...table, ...roomIndex, ...callback, FANOUT_CONCURRENCY: Tokenization.stringifyNumber(this.props.fanoutConcurrency ?? DEFAULT_FANOUT_CONCURRENCY) };
-      default:
-        throw new Error(`wsgate: no environment is defined for the bundled '${handler.name}' handler.`);
+  private validateDomain(domain: GatewayDomainOptions): void {
+    const name = domain.domainName;
+    if (!Token.isUnresolved(name) && !/^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/.test(name)) {
+      throw new Error(
+        `${this.node.path}: invalid domainName.domainName '${name}': give a host name such as ws.example.com, ` +
+          'without scheme, port or path.',
+      );
+    }
+    const basePath = domain.basePath;
+    if (basePath !== undefined && !Token.isUnresolved(basePath) && !/^[A-Za-z0-9._~-]{1,128}$/.test(basePath)) {
+      throw new Error(
+        `${this.node.path}: invalid domainName.basePath '${basePath}': give one path segment of letters, digits, ` +
+          "'.', '_', '~' or '-' (for example v1), without slashes; leave it unset to map the stage to the root.",
+      );
     }
   }
+}
 
-  /** Least privilege per bundled handler. Every handler that posts may delete a gone connection (410). */
-  private grantFor(handler: BundledHandler, fn: lambda.IFunction): void {
-    switch (handler) {
-      case BundledHandler.CONNECT:
-        this.table.grantWriteConnection(fn);
-        return;
-      case BundledHandler.DISCONNECT:
-        this.table.grantRemoveConnection(fn);
-        return;
-      case BundledHandler.DEFAULT:
-        this.table.grantRemoveConnection(fn);
-        this.grantBundledHandlerPost(fn);
-        return;
-      case BundledHandler.JOIN:
-      case BundledHandler.LEAVE:
-        this.table.grantManageMemberships(fn);
-        this.table.grantRemoveConnection(fn);
-        this.grantBundledHandlerPost(fn);
-        return;
-      case BundledHandler.SEND_MESSAGE:
-        this.table.grantReadConnections(fn);
-        this.table.grantRemoveConnection(fn);
-        this.grantBundledHandlerPost(fn);
-        return;
-      default:
-        throw new Error(`wsgate: no permissions are defined for the bundled '${handler.name}' handler.`);
-    }
-  }
+/** The construct a grant's cdk-nag acknowledgement belongs on: the bundled handler's wrapper, or the grantee itself. */
+function acknowledgementScope(grantee: iam.IGrantable): IConstruct | undefined {
+  if (!Construct.isConstruct(grantee)) return undefined;
+  const scope = grantee.node.scope;
+  return scope instanceof HandlerFunction ? scope : grantee;
+}
+
+/** `BundledHandler.SEND_MESSAGE` for 'sendmessage', as written in code. */
+function bundledHandlerMember(handler: BundledHandler): string {
+  const member = Object.entries(BundledHandler).find(([, value]) => value === handler)?.[0];
+  return member ?? handler.name.toUpperCase();
 }
 
 function handlerConstructId(handler: BundledHandler): string {

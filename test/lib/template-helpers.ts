@@ -1,5 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { WebSocketGateway, WebSocketGatewayProps } from '../../lib';
 
 /**
  * Every test app validates its templates against CloudFormation's rules, as cdk.json does,
@@ -48,4 +51,40 @@ export function allPolicyStatements(template: Template): Array<Record<string, un
 export function actionsOf(statement: Record<string, unknown>): string[] {
   const action = statement.Action;
   return Array.isArray(action) ? [...(action as string[])] : [action as string];
+}
+
+/** Issuer and audience every test gateway uses. */
+export const AUTH = { issuer: 'https://issuer.example', audience: 'test-audience' };
+
+/** A gateway with id 'Gateway' in `stack`, with the test issuer/audience and `props`. */
+export function gatewayIn(stack: Stack, props: Partial<WebSocketGatewayProps> = {}): WebSocketGateway {
+  return new WebSocketGateway(stack, 'Gateway', { ...AUTH, ...props });
+}
+
+/** A small user function with inline code (no asset, no bundling). */
+export function userFunction(stack: Stack, id = 'UserFunction'): lambda.Function {
+  return new lambda.Function(stack, id, {
+    code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200 });'),
+    handler: 'index.handler',
+    runtime: lambda.Runtime.NODEJS_22_X,
+  });
+}
+
+/** The literal text of an ARN built with Fn::Join, tokens shown as `{token}`. */
+export function arnText(value: any): string {
+  if (typeof value === 'string') return value;
+  const join = value?.['Fn::Join'];
+  return join ? join[1].map((p: unknown) => (typeof p === 'string' ? p : '{token}')).join(join[0]) : '{token}';
+}
+
+/** The SourceArn of every Lambda permission, as text. */
+export function permissionScopes(template: Template): string[] {
+  return Object.values(template.findResources('AWS::Lambda::Permission')).map((p: any) => arnText(p.Properties.SourceArn));
+}
+
+/** The policy statements attached to one role (its default policy and inline policies). */
+export function statementsOfRole(stack: Stack, template: Template, role: iam.IRole): Array<Record<string, any>> {
+  const roleId = stack.getLogicalId(role.node.defaultChild as iam.CfnRole);
+  const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
+  return Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
 }
