@@ -260,6 +260,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${e.stackName} ${e.apiName} stage ${e.stage}: ${e.websocketUrl}  @connections: ${e.callbackUrl}\n`);
   }
   process.stdout.write(`dev token: ${emulator.tokenUrl}\n`);
+  const routed = new Set(emulator.model.apis.flatMap((api) => api.routes.flatMap((r) => [r.functionId, r.authorizer?.functionId])));
+  const stacks = new Set(emulator.model.apis.map((api) => api.stackName));
+  const unrouted = Object.values(emulator.model.functions).filter((fn) => stacks.has(fn.stackName) && !routed.has(fn.id));
+  for (const fn of unrouted) {
+    const name = fn.constructPath ?? fn.id;
+    process.stdout.write(`function on no route: ${name}  (invoke: wsgate invoke ${name} --port ${emulator.port} --event JSON)\n`);
+  }
   if (emulator.appUrl) process.stdout.write(`browser demo: ${emulator.appUrl}\n`);
   process.stdout.write('Press Ctrl-C to stop.\n');
   await new Promise<void>((resolve) => {
