@@ -9,7 +9,7 @@
 // The bundles must never contain aws-cdk-lib or constructs: the build fails if either is imported.
 // Flags: --quiet (print nothing on success).
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -41,22 +41,26 @@ function check(result, what) {
   }
 }
 
-const common = { platform: 'node', target: 'node20', legalComments: 'none', logLevel: 'silent' };
+const common = { absWorkingDir: root, platform: 'node', target: 'node20', legalComments: 'none', logLevel: 'silent' };
 
-// CommonJS: one bundle.
-check(
-  await build({ ...common, entryPoints: [entry], outfile: join(outDir, 'index.cjs'), bundle: true, format: 'cjs', external: ['@aws-sdk/*'], plugins: [noCdk] }),
-  'index.cjs',
-);
+// CommonJS: one bundle. Its metafile lists the source files the public entry reaches.
+const cjs = await build({
+  ...common,
+  entryPoints: [entry],
+  outfile: join(outDir, 'index.cjs'),
+  bundle: true,
+  format: 'cjs',
+  external: ['@aws-sdk/*'],
+  plugins: [noCdk],
+  metafile: true,
+});
+check(cjs, 'index.cjs');
 
-// ES modules: every file of lambda/runtime/ (and the contract it imports) on its own, its relative imports kept
-// as imports of the sibling .mjs files.
-const sources = [
-  ...readdirSync(join(root, 'lambda', 'runtime'))
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && f !== 'messaging-wiring.ts') // the bundled handlers' wiring, not public
-    .map((f) => join(root, 'lambda', 'runtime', f)),
-  join(root, 'contract', 'gateway-contract.ts'),
-];
+// ES modules: every source file the entry reaches (lambda/runtime/ and the contract), each on its own, its
+// relative imports kept as imports of the sibling .mjs files.
+const sources = Object.keys(cjs.metafile.inputs)
+  .filter((f) => !f.includes('node_modules'))
+  .map((f) => join(root, f));
 const siblingsAsModules = {
   name: 'siblings-as-modules',
   setup(b) {
