@@ -96,6 +96,7 @@ const options = {
   esModuleInterop: true,
   skipLibCheck: true,
   types: ['node'],
+  typeRoots: [join(root, 'node_modules', '@types')],
 };
 const program = ts.createProgram([entry], options);
 const emitted = program.emit();
