@@ -6,7 +6,8 @@
  * - scripted failures per id: 429 `LimitExceededException`, 413 `PayloadTooLargeException`, 403
  *   `ForbiddenException`, 500 `InternalServerErrorException`, or `'destroy'`: the socket is destroyed without an
  *   answer, after the request was read and before anything is delivered (recorded with status 0);
- * - data over 131072 bytes → 413.
+ * - data over 131072 bytes → 413;
+ * - DELETE /{stage}/@connections/{id} (DeleteConnection) for an open id → 204 and the id is closed; else 410.
  * It also records the most posts ever in flight at once, to check bounded concurrency.
  */
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
@@ -33,6 +34,10 @@ export interface FakeConnectionsApi {
   /** Every POST seen, in order, including refused ones (status 0: the socket was destroyed without an answer). */
   readonly attempts: ReadonlyArray<{ id: string; status: number }>;
   readonly maxInFlight: number;
+  /** Ids closed by DeleteConnection, in order. */
+  readonly deleted: readonly string[];
+  /** Every request the server received (any method), to prove that none was made. */
+  readonly requestCount: number;
   stop(): Promise<void>;
 }
 
@@ -43,6 +48,8 @@ export async function startFakeConnectionsApi(stage = 'test', answerDelayMs = 2)
   const attempts: { id: string; status: number }[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
+  let requestCount = 0;
+  const deleted: string[] = [];
 
   const answer = (res: ServerResponse, status: number, body = '') => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -55,6 +62,13 @@ export async function startFakeConnectionsApi(stage = 'test', answerDelayMs = 2)
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const data = Buffer.concat(chunks);
     const match = /^\/([^/]+)\/(?:@|%40)connections\/([^/?]+)$/.exec(req.url ?? '');
+    if (req.method === 'DELETE' && match && match[1] === stage) {
+      const id = decodeURIComponent(match[2]);
+      if (!open.has(id)) return answer(res, 410, '{}');
+      open.delete(id);
+      deleted.push(id);
+      return answer(res, 204);
+    }
     if (req.method !== 'POST' || !match || match[1] !== stage) return answer(res, 404, '{"message":"Not Found"}');
     const id = decodeURIComponent(match[2]);
     inFlight++;
@@ -80,6 +94,7 @@ export async function startFakeConnectionsApi(stage = 'test', answerDelayMs = 2)
   };
 
   const server = createServer((req, res) => {
+    requestCount++;
     handle(req, res).catch(() => answer(res, 500, '{}'));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -93,6 +108,10 @@ export async function startFakeConnectionsApi(stage = 'test', answerDelayMs = 2)
     attempts,
     get maxInFlight() {
       return maxInFlight;
+    },
+    deleted,
+    get requestCount() {
+      return requestCount;
     },
     stop: () =>
       new Promise<void>((resolve) => {
