@@ -176,6 +176,21 @@ describe('user handlers on every route, through the emulator', () => {
     expect(functionOutput.filter((line) => /ERROR|Unhandled/.test(line))).toEqual([]);
   });
 
+  test('GIVEN a function never wired to the gateway WHEN invoked THEN 502 with a ConfigurationError naming the variable, before any AWS call, and clients carry on', async () => {
+    // GIVEN a connected client
+    const kim = await connectAs('kim');
+    // WHEN the orphan (it would broadcast) is invoked
+    const res = await invokeFunction(emulator, 'Orphan', {});
+    // THEN
+    expect(res.status).toBe(502);
+    expect(res.body).toEqual({ errorType: 'ConfigurationError', errorMessage: expect.stringMatching(/^environment variable (CONNECTIONS_TABLE|CALLBACK_URL|ROOM_INDEX) is not set.*wire this function to the gateway/) });
+    kim.send({ type: 'whoami' });
+    expect(await kim.nextJson()).toMatchObject({ type: 'identity', principalId: 'kim' });
+    expect(kim.pending).toBe(0);
+    kim.socket.close();
+    await kim.closed;
+  });
+
   test('GIVEN a route handler WHEN invoked through /_wsgate/functions with a crafted event THEN it runs like on its route', async () => {
     // GIVEN a connected client, WHEN its $default handler is invoked by hand as if it had sent {"type":"whoami"}
     const jack = await connectAs('jack');
