@@ -3,13 +3,13 @@
  * HTTP server that answers like the `@connections` API (spec §5), through the real AWS SDK v3 clients.
  */
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ConnectionRecord, ConnectionStore } from '../../lambda/runtime/connection-store';
-import { createLogger } from '../../lambda/runtime/log';
-import { createManagementClient } from '../../lambda/runtime/management-client';
-import { MAX_POST_BYTES, MessageTooLargeError, Messenger } from '../../lambda/runtime/messenger';
-import { FakeConnectionsApi, startFakeConnectionsApi } from './support/fake-connections-api';
-import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, documentClientFor, startLocalDynamo } from './support/local-dynamodb';
-import { startUnprocessedItemsProxy } from './support/unprocessed-items-proxy';
+import { ConnectionRecord, ConnectionStore } from '../../../lambda/runtime/connection-store';
+import { createLogger } from '../../../lambda/runtime/log';
+import { createManagementClient } from '../../../lambda/runtime/management-client';
+import { MAX_POST_BYTES, MessageTooLargeError, Messenger } from '../../../lambda/runtime/messenger';
+import { FakeConnectionsApi, startFakeConnectionsApi } from '../support/fake-connections-api';
+import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, documentClientFor, startLocalDynamo } from '../support/local-dynamodb';
+import { startUnprocessedItemsProxy } from '../support/unprocessed-items-proxy';
 
 const NOW_MS = 1_800_000_000_000;
 const NOW_S = NOW_MS / 1000;

@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
-import { EXAMPLE_AUDIENCE, EXAMPLE_ISSUER, LOCAL_SECRET_DEFAULT, signDevToken } from '../../local/dev-token';
-import { readAuthorizerConfig, type AuthorizerConfig, type TokenSource } from '../../lambda/gateway/auth/config';
-import { createAuthorizer } from '../../lambda/gateway/auth/create-authorizer';
-import { jwksKeySource } from '../../lambda/gateway/auth/jwks-key-source';
-import { KeySourceError } from '../../lambda/gateway/auth/key-source';
-import { SECRET_CACHE_TTL_MS, secretKeySource } from '../../lambda/gateway/auth/secret-key-source';
-import { CLOCK_TOLERANCE_SECONDS, MAX_SUBJECT_LENGTH, MAX_TOKEN_LENGTH } from '../../lambda/gateway/auth/verify-token';
+import { EXAMPLE_AUDIENCE, EXAMPLE_ISSUER, LOCAL_SECRET_DEFAULT, signDevToken } from '../../../local/dev-token';
+import { readAuthorizerConfig, type AuthorizerConfig, type TokenSource } from '../../../lambda/gateway/auth/config';
+import { createAuthorizer } from '../../../lambda/gateway/auth/create-authorizer';
+import { jwksKeySource } from '../../../lambda/gateway/auth/jwks-key-source';
+import { KeySourceError } from '../../../lambda/gateway/auth/key-source';
+import { SECRET_CACHE_TTL_MS, secretKeySource } from '../../../lambda/gateway/auth/secret-key-source';
+import { CLOCK_TOLERANCE_SECONDS, MAX_SUBJECT_LENGTH, MAX_TOKEN_LENGTH } from '../../../lambda/gateway/auth/verify-token';
 
 // jose 6 ships only ES modules, which jest cannot require on Node 20. This loads the real jose, converted
 // to CommonJS by esbuild (the same conversion the handler bundle gets); nothing of it is replaced.
@@ -446,9 +446,9 @@ describe('lambda/gateway/handlers/authorizer (the real module, configured by env
     process.env = { ...saved };
   });
   const loadHandler = () => {
-    let mod!: typeof import('../../lambda/gateway/handlers/authorizer');
+    let mod!: typeof import('../../../lambda/gateway/handlers/authorizer');
     jest.isolateModules(() => {
-      mod = require('../../lambda/gateway/handlers/authorizer');
+      mod = require('../../../lambda/gateway/handlers/authorizer');
     });
     return mod.handler;
   };
@@ -482,7 +482,7 @@ describe('lambda/gateway/handlers/authorizer (the real module, configured by env
     const { build } = jest.requireActual('esbuild') as typeof import('esbuild');
     const outfile = join(mkdtempSync(join(tmpdir(), 'wsgate-authorizer-')), 'index.js');
     const result = await build({
-      entryPoints: [join(__dirname, '..', '..', 'lambda', 'gateway', 'handlers', 'authorizer.ts')],
+      entryPoints: [join(__dirname, '..', '..', '..', 'lambda', 'gateway', 'handlers', 'authorizer.ts')],
       outfile, bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs',
       mainFields: ['module', 'main'], legalComments: 'none', logLevel: 'silent',
     });
@@ -493,7 +493,7 @@ describe('lambda/gateway/handlers/authorizer (the real module, configured by env
     try {
       Object.assign(process.env, { JWKS_URL: `${jwks.url}/jwks.json`, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, TOKEN_SOURCE: 'header:Authorization' });
       delete process.env.JWT_SECRET_ARN;
-      let bundled!: typeof import('../../lambda/gateway/handlers/authorizer');
+      let bundled!: typeof import('../../../lambda/gateway/handlers/authorizer');
       jest.isolateModules(() => {
         bundled = require(outfile);
       });
@@ -524,7 +524,7 @@ describe('lambda/gateway/handlers/authorizer (the real module, configured by env
 // ---------------------------------------------------------------- npm run token ---------------------
 
 describe('npm run token (spawned end to end)', () => {
-  const root = join(__dirname, '..', '..');
+  const root = join(__dirname, '..', '..', '..');
   interface Run { status: number | null; stdout: string; stderr: string }
   const runToken = (args: readonly string[]) =>
     new Promise<Run>((resolve) => {
