@@ -424,8 +424,9 @@ export class WebSocketGateway extends Construct {
       actions: ['execute-api:ManageConnections'],
       resourceArns: [connectionsArn],
     });
-    const owner = acknowledgementScope(grantee);
-    if (owner) acknowledgeManageConnectionsWildcard(owner, this.manageConnectionsFinding(method));
+    for (const owner of acknowledgementScopes(grantee)) {
+      acknowledgeManageConnectionsWildcard(owner, this.manageConnectionsFinding(method));
+    }
     return grant;
   }
 
@@ -579,11 +580,20 @@ export class WebSocketGateway extends Construct {
   }
 }
 
-/** The construct a grant's cdk-nag acknowledgement belongs on: the bundled handler's wrapper, or the grantee itself. */
-function acknowledgementScope(grantee: iam.IGrantable): IConstruct | undefined {
-  if (!Construct.isConstruct(grantee)) return undefined;
-  const scope = grantee.node.scope;
-  return scope instanceof HandlerFunction ? scope : grantee;
+/**
+ * Where a grant's cdk-nag acknowledgement goes: the bundled handler's wrapper, or the grantee and its
+ * principal (a function's role may live outside the function).
+ */
+function acknowledgementScopes(grantee: iam.IGrantable): IConstruct[] {
+  if (Construct.isConstruct(grantee) && grantee.node.scope instanceof HandlerFunction) return [grantee.node.scope];
+  const scopes: IConstruct[] = [];
+  const granteePath = Construct.isConstruct(grantee) ? grantee.node.path : undefined;
+  if (Construct.isConstruct(grantee)) scopes.push(grantee);
+  const principal: unknown = grantee.grantPrincipal;
+  if (Construct.isConstruct(principal) && (principal as unknown) !== (grantee as unknown) && !principal.node.path.startsWith(`${granteePath}/`)) {
+    scopes.push(principal);
+  }
+  return scopes;
 }
 
 /** `BundledHandler.SEND_MESSAGE` for 'sendmessage', as written in code. */

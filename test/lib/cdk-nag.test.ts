@@ -10,6 +10,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ChatStack } from '../../bin/chat-stack';
+import { TickerStack } from '../../bin/ticker-stack';
 import { RouteHandler } from '../../lib';
 import { VALIDATION_CONTEXT } from './template-helpers';
 
@@ -23,6 +24,15 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
   test('GIVEN the example chat app WHEN synthesized with both packs THEN the report has no finding', () => {
     const app = appWithNagPacks();
     new ChatStack(app, 'WsgateChat');
+    const assembly = app.synth();
+    const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
+    const violations = (report.pluginReports ?? []).flatMap((r: { violations?: unknown[] }) => r.violations ?? []);
+    expect(violations).toEqual([]);
+  });
+
+  test('GIVEN the ticker example app WHEN synthesized with both packs THEN the report has no finding', () => {
+    const app = appWithNagPacks();
+    new TickerStack(app, 'WsgateTicker');
     const assembly = app.synth();
     const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
     const violations = (report.pluginReports ?? []).flatMap((r: { violations?: unknown[] }) => r.violations ?? []);
