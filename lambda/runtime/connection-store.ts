@@ -1,5 +1,5 @@
 /**
- * The connections table (CONTRIBUTING.md "Connections table item model"):
+ * The connections table's item model:
  * one `meta` item per connection and one `room#<room>` item per membership, both under `pk = conn#<id>`,
  * with the sparse GSI keyed by `room`. Reads skip items whose TTL (`expiresAt`, epoch s) has passed,
  * because DynamoDB deletes expired items only eventually.

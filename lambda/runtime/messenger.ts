@@ -1,5 +1,5 @@
 /**
- * Sends frames to connections through the `@connections` API (spec §5), one or many.
+ * Sends frames to connections through the `@connections` API, one or many.
  * - 410 Gone (`name === 'GoneException'` or HTTP 410; SDK v3 has no `statusCode`): the connection is stale, so
  *   the records of THAT connection are removed through `removeConnection`.
  * - 429 LimitExceeded (rate limit or the client's buffer is full), any 5xx, and network errors (ECONNRESET,

@@ -1,11 +1,11 @@
 /**
- * Safe accessors for the API Gateway WebSocket Lambda-proxy events (spec §4). The event arrives as untyped
+ * Safe accessors for the API Gateway WebSocket Lambda-proxy events. The event arrives as untyped
  * JSON; every field is checked before use so a malformed event gives a clear answer, never a TypeError.
  */
 
 export interface WebSocketEventFacts {
   readonly connectionId: string | undefined;
-  /** `requestContext.authorizer.principalId` (spec §2.2: present on every event of an authorized connection). */
+  /** `requestContext.authorizer.principalId` (present on every event of an authorized connection). */
   readonly principalId: string | undefined;
   readonly sourceIp: string | undefined;
   /** `requestContext.connectedAt`, epoch ms. */
@@ -25,8 +25,8 @@ function nonEmptyString(value: unknown): string | undefined {
 export function readEvent(event: unknown): WebSocketEventFacts {
   const ctx = field(event, 'requestContext');
   const connectedAt = field(ctx, 'connectedAt');
-  // spec §2.2: whether Lambda-proxy events carry authorizer values as strings or native JSON types is
-  // [UNCONFIRMED]; a numeric principalId is therefore accepted and turned into its string form.
+  // Whether Lambda-proxy events carry authorizer values as strings or as native JSON types is not documented;
+  // a numeric principalId is therefore accepted and turned into its string form.
   const principal = field(field(ctx, 'authorizer'), 'principalId');
   return {
     connectionId: nonEmptyString(field(ctx, 'connectionId')),
@@ -38,7 +38,7 @@ export function readEvent(event: unknown): WebSocketEventFacts {
   };
 }
 
-/** The Lambda-proxy result shape API Gateway reads (spec §2.1.4, §3.1). */
+/** The Lambda-proxy result shape API Gateway reads. */
 export interface ProxyResult {
   readonly statusCode: number;
   readonly headers?: Readonly<Record<string, string>>;
