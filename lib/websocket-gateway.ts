@@ -47,7 +47,7 @@ export interface GatewayDomainOptions {
   /** The domain clients connect to, e.g. `ws.example.com`. */
   readonly domainName: string;
 
-  /** An ACM certificate for `domainName`, in the stack's region (a regional endpoint). */
+  /** An ACM certificate for `domainName`, in the stack's region: WebSocket APIs have regional custom domains only. */
   readonly certificate: acm.ICertificate;
 
   /**
@@ -58,8 +58,8 @@ export interface GatewayDomainOptions {
   readonly hostedZone?: route53.IHostedZone;
 
   /**
-   * The path under the domain the stage is mapped to (one path segment, e.g. `v1`): clients connect to
-   * `wss://<domainName>/<basePath>`.
+   * The path under the domain the stage is mapped to: one path segment of at most 300 letters, digits and
+   * `$-_.+!*'()`, e.g. `v1`. Clients connect to `wss://<domainName>/<basePath>`.
    *
    * @default - the stage is mapped to the root of the domain: `wss://<domainName>`
    */
@@ -571,10 +571,10 @@ export class WebSocketGateway extends Construct {
       );
     }
     const basePath = domain.basePath;
-    if (basePath !== undefined && !Token.isUnresolved(basePath) && !/^[A-Za-z0-9._~-]{1,128}$/.test(basePath)) {
+    if (basePath !== undefined && !Token.isUnresolved(basePath) && !/^[A-Za-z0-9$\-_.+!*'()]{1,300}$/.test(basePath)) {
       throw new Error(
-        `${this.node.path}: invalid domainName.basePath '${basePath}': give one path segment of letters, digits, ` +
-          "'.', '_', '~' or '-' (for example v1), without slashes; leave it unset to map the stage to the root.",
+        `${this.node.path}: invalid domainName.basePath '${basePath}': give one path segment of at most 300 letters, ` +
+          "digits and $-_.+!*'() (for example v1), without slashes; leave it unset to map the stage to the root.",
       );
     }
   }
