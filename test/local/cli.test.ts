@@ -97,6 +97,13 @@ describe('runInvoke (wsgate invoke)', () => {
     const c = io();
     expect(await runInvoke({ functionName: 'Publisher', port: gateway.port }, c.sink)).toBe(0);
     expect(JSON.parse(c.out.stdout)).toEqual({ echoed: {} });
+    // --event-file - reads standard input.
+    const read: string[] = [];
+    const d = io();
+    const fromStdin = { ...d.sink, readFile: (f: string) => (read.push(f), '{"from":"stdin"}') };
+    expect(await runInvoke({ functionName: 'Publisher', eventFile: '-', port: gateway.port }, fromStdin)).toBe(0);
+    expect(read).toEqual(['/dev/stdin']);
+    expect(JSON.parse(d.out.stdout)).toEqual({ echoed: { from: 'stdin' } });
   });
 
   test('GIVEN a failing function, an unknown name, a bad event file WHEN invoked THEN exit code 1 and a message saying why', async () => {
