@@ -2,7 +2,7 @@
 'use strict';
 /**
  * Packs both npm packages of this repository as a publish would, without touching the working tree:
- * copies the repository's files (tracked and untracked, minus what .gitignore ignores) into a staging folder,
+ * copies the repository's files (tracked ones, and new ones in source folders) into a staging folder,
  * runs `npm run prepack` there (the build a publish runs), then `npm pack --json` for `wsgate` and for the `@wsgate/local`
  * workspace. The staging folder borrows this repository's node_modules through a symlink.
  *
@@ -24,11 +24,18 @@ function run(cmd, args, cwd) {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
 }
 
-/** The repository's files as a fresh clone of the working tree would have them. */
+/** Folders whose new (untracked, not ignored) files are sources a commit would add; elsewhere they are tool output. */
+const SOURCE_FOLDERS = /^(lib|contract|testing|cli|lambda|local|scripts|bin|web)\//;
+
+/** The repository's files as a fresh clone of the working tree would have them (regular files only). */
 function repositoryFiles() {
-  return run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], REPO)
-    .split('\0')
-    .filter((f) => f !== '' && !BUILD_OUTPUT.test(f) && fs.existsSync(path.join(REPO, f)));
+  const list = (args) => run('git', ['ls-files', '-z', ...args], REPO).split('\0').filter((f) => f !== '');
+  const untracked = list(['--others', '--exclude-standard']).filter((f) => SOURCE_FOLDERS.test(f));
+  return [...new Set([...list(['--cached']), ...untracked])].filter((f) => {
+    if (BUILD_OUTPUT.test(f)) return false;
+    const stat = fs.lstatSync(path.join(REPO, f), { throwIfNoEntry: false });
+    return stat !== undefined && stat.isFile();
+  });
 }
 
 function stageRepository() {
