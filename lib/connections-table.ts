@@ -2,13 +2,13 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { TABLE } from '../contract/gateway-contract';
 
 /** Properties of a {@link ConnectionsTable}. */
 export interface ConnectionsTableProps {
   /**
-   * Use this existing table instead of creating one. It must follow the item model of
-   * CONTRIBUTING.md: string keys `pk`/`sk`, TTL attribute `expiresAt`, and a global secondary index
-   * named `byRoom` (partition `room`, sort `connectionId`, projecting `userId` and `expiresAt`).
+   * Use this existing table instead of creating one. It must follow wsgate's item model: string keys `pk`/`sk`, TTL attribute
+   * `expiresAt`, and a global secondary index named `byRoom` (partition `room`, sort `connectionId`, projecting `userId` and `expiresAt`).
    *
    * @default - a new on-demand table with point-in-time recovery, AWS-managed KMS encryption,
    * TTL on `expiresAt` and the `byRoom` index
@@ -31,9 +31,9 @@ export interface ConnectionsTableProps {
  */
 export class ConnectionsTable extends Construct {
   /** Name of the global secondary index keyed by room. */
-  public static readonly ROOM_INDEX_NAME = 'byRoom';
+  public static readonly ROOM_INDEX_NAME: string = TABLE.roomIndexName;
   /** Name of the TTL attribute (epoch seconds) carried by every item. */
-  public static readonly TTL_ATTRIBUTE = 'expiresAt';
+  public static readonly TTL_ATTRIBUTE: string = TABLE.ttlAttribute;
 
   /** The underlying table. */
   public readonly table: dynamodb.ITableV2;
@@ -95,8 +95,8 @@ export class ConnectionsTable extends Construct {
   private createTable(removalPolicy: RemovalPolicy): dynamodb.TableV2 {
     const string = dynamodb.AttributeType.STRING;
     return new dynamodb.TableV2(this, 'Resource', {
-      partitionKey: { name: 'pk', type: string },
-      sortKey: { name: 'sk', type: string },
+      partitionKey: { name: TABLE.partitionKey, type: string },
+      sortKey: { name: TABLE.sortKey, type: string },
       billing: dynamodb.Billing.onDemand(),
       encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -105,10 +105,10 @@ export class ConnectionsTable extends Construct {
       globalSecondaryIndexes: [
         {
           indexName: ConnectionsTable.ROOM_INDEX_NAME,
-          partitionKey: { name: 'room', type: string },
-          sortKey: { name: 'connectionId', type: string },
+          partitionKey: { name: TABLE.roomIndexPartitionKey, type: string },
+          sortKey: { name: TABLE.roomIndexSortKey, type: string },
           projectionType: dynamodb.ProjectionType.INCLUDE,
-          nonKeyAttributes: ['userId', ConnectionsTable.TTL_ATTRIBUTE],
+          nonKeyAttributes: [...TABLE.roomIndexProjection],
         },
       ],
     });

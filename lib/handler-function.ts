@@ -19,7 +19,7 @@ export interface HandlerFunctionOptions {
   readonly memorySize?: number;
 
   /**
-   * Timeout of each bundled handler function. API Gateway stops waiting after 29 seconds (spec §6).
+   * Timeout of each bundled handler function. API Gateway stops waiting after 29 seconds.
    *
    * @default Duration.seconds(10)
    */
@@ -44,7 +44,7 @@ export interface HandlerFunctionOptions {
 export interface HandlerFunctionProps extends HandlerFunctionOptions {
   /** Which bundled handler runs. */
   readonly handler: BundledHandler;
-  /** Environment variables (CONTRIBUTING.md "Environment variables"). */
+  /** Environment variables, named as the runtime reads them. */
   readonly environment: { [name: string]: string };
 }
 
@@ -67,7 +67,7 @@ export class HandlerFunction extends Construct {
       Annotations.of(this).addWarningV2(
         'wsgate:handlerTimeoutAboveIntegrationTimeout',
         `The ${props.handler.name} handler's timeout (${timeout.toSeconds()} s) exceeds API Gateway's integration ` +
-          `timeout of ${API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s (spec §6): API Gateway stops waiting first. ` +
+          `timeout of ${API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s: API Gateway stops waiting first. ` +
           'Lower the timeout, or acknowledge this warning if the handler must finish its work anyway.',
       );
     }

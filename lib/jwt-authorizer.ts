@@ -8,7 +8,7 @@ import { HandlerFunction, HandlerFunctionOptions } from './handler-function';
 import { acknowledgeSigningSecretRotation } from './nag-acknowledgements';
 import { TokenSource } from './token-source';
 
-/** How the `$connect` authorizer verifies tokens (CONTRIBUTING.md "Authorizer signing keys"). */
+/** How the `$connect` authorizer verifies tokens: against an OIDC issuer's JWKS, or with an HS256 key. */
 export interface JwtAuthorizerOptions {
   /** The required `iss` claim. */
   readonly issuer: string;

@@ -11,7 +11,7 @@ import { IConstruct } from 'constructs';
 /** Bundled handler functions: runtime pinned to the bundle target, invoked synchronously. */
 export function acknowledgeHandlerFunctionFindings(fn: IConstruct): void {
   const runtimeReason =
-    'The bundled handlers are built by esbuild for target node22 (CONTRIBUTING.md "Handler assets"); ' +
+    'The bundled handlers are built by esbuild for target node22; ' +
     'the runtime is pinned to nodejs22.x to match the bundle, and moves when the bundle target moves.';
   Validations.of(fn).acknowledge({ id: 'AwsSolutions-L1', reason: runtimeReason });
   Validations.of(fn).acknowledge({ id: 'Serverless-LambdaLatestVersion', reason: runtimeReason });
@@ -29,7 +29,7 @@ export function acknowledgeManageConnectionsWildcard(grantee: IConstruct, findin
     id: `AwsSolutions-IAM5[Resource::${findingResource}]`,
     reason:
       'execute-api:ManageConnections is scoped to this stage and to POST/@connections; the trailing * is the ' +
-      'connection id, which exists only at runtime (spec §5).',
+      'connection id, which exists only at runtime.',
   });
 }
 
@@ -38,7 +38,7 @@ export function acknowledgeRouteWithoutAuthorizer(route: IConstruct): void {
   Validations.of(route).acknowledge({
     id: 'AwsSolutions-APIG4',
     reason:
-      'A WebSocket API can authorize only its $connect route (spec §2.1, item 3); the connection was ' +
+      'A WebSocket API can authorize only its $connect route; the connection was ' +
       'authorized there by the JWT authorizer, and its identity reaches every later route.',
   });
 }

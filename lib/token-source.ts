@@ -1,21 +1,21 @@
+import { tokenSourceValue } from '../contract/gateway-contract';
 /**
  * Where the `$connect` authorizer reads the JWT from.
  *
  * Browsers cannot set headers on a WebSocket, so the query string is the default.
- * API Gateway answers 401 without calling the authorizer when the source is missing
- * (spec §2.2).
+ * API Gateway answers 401 without calling the authorizer when the source is missing.
  */
 export class TokenSource {
   /** The token is the value of the query string parameter `name`, e.g. `wss://…/prod?token=…`. */
   public static queryString(name: string): TokenSource {
     TokenSource.checkName(name);
-    return new TokenSource(`route.request.querystring.${name}`, `querystring:${name}`);
+    return new TokenSource(`route.request.querystring.${name}`, tokenSourceValue('querystring', name));
   }
 
   /** The token is the value of the header `name`; a `Bearer ` prefix is stripped. */
   public static header(name: string): TokenSource {
     TokenSource.checkName(name);
-    return new TokenSource(`route.request.header.${name}`, `header:${name}`);
+    return new TokenSource(`route.request.header.${name}`, tokenSourceValue('header', name));
   }
 
   private static checkName(name: string): void {

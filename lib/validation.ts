@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { LIMITS } from '../contract/gateway-contract';
 
 /** Route keys API Gateway reserves; the construct creates these routes itself (spec §2, §3). */
 export const RESERVED_ROUTE_KEYS = ['$connect', '$disconnect', '$default'];
@@ -62,7 +63,7 @@ export function validateStageName(stageName: string): void {
 }
 
 /** Largest `fanoutConcurrency`; the sendmessage handler refuses a FANOUT_CONCURRENCY above it too. */
-export const MAX_FANOUT_CONCURRENCY = 1000;
+export const MAX_FANOUT_CONCURRENCY: number = LIMITS.maxFanoutConcurrency;
 
 /** Checks `fanoutConcurrency`: a whole number from 1 to 1000. Unresolved tokens are not checked. */
 export function validateFanoutConcurrency(value: number): void {
