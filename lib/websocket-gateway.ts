@@ -32,6 +32,9 @@ import {
 /** The settings every user function wired to the gateway gets: what `wsgate/runtime` reads. */
 const RUNTIME_SETTINGS: readonly GatewaySetting[] = ['tableName', 'roomIndex', 'callbackUrl', 'connectionTtlSeconds', 'fanoutConcurrency'];
 
+/** Which gateway set a function's runtime variables (weak: nothing outlives its app). */
+const WIRED_FUNCTIONS = new WeakMap<lambda.Function, WebSocketGateway>();
+
 /** Grants in the order they are applied, whatever order the permissions were given in. */
 const PERMISSION_ORDER: readonly GatewayPermission[] = [
   GatewayPermission.RECORD_CONNECTIONS,
@@ -494,6 +497,16 @@ export class WebSocketGateway extends Construct {
    */
   private setRuntimeEnvironment(fn: lambda.IFunction): void {
     if (fn instanceof lambda.Function) {
+      const wiredBy = WIRED_FUNCTIONS.get(fn);
+      if (wiredBy !== undefined && wiredBy !== this) {
+        Annotations.of(fn).addWarningV2(
+          'wsgate:functionWiredToTwoGateways',
+          `${fn.node.path} is wired to ${wiredBy.node.path} and ${this.node.path}; its ${ENV.tableName} and ` +
+            `${ENV.callbackUrl} now name ${this.node.path} only. Use one function per gateway, or pass the ` +
+            'settings of the other gateway to createGatewayClient.',
+        );
+      }
+      WIRED_FUNCTIONS.set(fn, this);
       for (const setting of RUNTIME_SETTINGS) fn.addEnvironment(ENV[setting], this.settingValue(setting));
       return;
     }

@@ -410,10 +410,23 @@ describe('WebSocketGateway: your own $connect, $disconnect and $default handlers
     expect(JSON.stringify(warnings[0].entry.data)).toMatch(/wsgate:runtimeEnvironmentNotSet/);
   });
 
+  test('GIVEN one function wired to two gateways WHEN synthesized THEN a warning with an id says its variables name the second only', () => {
+    const stack = newValidatedStack();
+    const fn = userFunction(stack);
+    new WebSocketGateway(stack, 'A', AUTH).addRoute('a', { handler: RouteHandler.fromFunction(fn) });
+    new WebSocketGateway(stack, 'B', AUTH).addPublisher(fn);
+    const warnings = Annotations.fromStack(stack).findWarning('/TestStack/UserFunction', Match.stringLikeRegexp('is wired to TestStack/A and TestStack/B'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0].entry.data)).toMatch(/wsgate:functionWiredToTwoGateways/);
+  });
+
   test('GIVEN a user function defined in the app WHEN wired THEN nothing warns about its environment', () => {
     const stack = newValidatedStack();
-    gatewayIn(stack).addRoute('own', { handler: RouteHandler.fromFunction(userFunction(stack)) });
-    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('could not set'));
+    const fn = userFunction(stack);
+    const gateway = gatewayIn(stack);
+    gateway.addRoute('own', { handler: RouteHandler.fromFunction(fn) });
+    gateway.addRoute('again', { handler: RouteHandler.fromFunction(fn) });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('could not set|is wired to'));
   });
 
   test('GIVEN a custom route selection expression WHEN the bundled chat routes are added THEN it synthesizes with their routes and functions', () => {
