@@ -4,7 +4,7 @@
  * The `wsgate` command of the `wsgate` package. The emulator behind `wsgate local` lives in its own package,
  * @wsgate/local, so that construct users do not install its dependencies. This launcher runs that package's CLI
  * with the same arguments when it is installed (next to the app, or next to wsgate), and otherwise says how to
- * install it and exits with status 1.
+ * install it and exits with status 1. The CLI runs in this process (its exported main), so signals reach it directly.
  */
 const { spawn } = require('child_process');
 const fs = require('fs');
@@ -46,12 +46,24 @@ function main(argv) {
     process.stderr.write(`wsgate: ${EMULATOR_PACKAGE} is installed but ${cli} is missing (inside the wsgate repository: npm run build).\n`);
     return process.exit(1);
   }
+  // In-process when the CLI exports main(argv) (the emulator then handles Ctrl-C and SIGTERM itself);
+  // otherwise as a child process with the same arguments.
+  const cliModule = require(cli);
+  if (typeof cliModule.main === 'function') {
+    Promise.resolve(cliModule.main(argv)).then(
+      (code) => process.exit(typeof code === 'number' ? code : 0),
+      (err) => {
+        process.stderr.write(`wsgate: ${(err && err.stack) || err}\n`);
+        process.exit(1);
+      },
+    );
+    return undefined;
+  }
   const child = spawn(process.execPath, [cli, ...argv], { stdio: 'inherit' });
-  // Ctrl-C reaches both processes (same process group): the emulator stops itself; this launcher waits for it.
   const forward = (signal) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
-  process.on('SIGINT', () => undefined);
+  process.on('SIGINT', () => undefined); // Ctrl-C reaches the child through the process group
   process.on('SIGTERM', () => forward('SIGTERM'));
   child.on('error', (err) => {
     process.stderr.write(`wsgate: could not start ${cli}: ${err.message}\n`);

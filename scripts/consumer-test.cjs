@@ -98,8 +98,12 @@ function runEmulator(app) {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      if (child.exitCode === null) child.kill('SIGINT');
-      child.once('exit', () => (err ? reject(err) : resolve(value)));
+      if (child.exitCode === null) child.kill('SIGINT'); // as Ctrl-C
+      const hard = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.once('exit', () => {
+        clearTimeout(hard);
+        err ? reject(err) : resolve(value);
+      });
       if (child.exitCode !== null) err ? reject(err) : resolve(value);
     };
     const timer = setTimeout(() => finish(new Error(`the emulator did not print its stage within 120 s:\n${out}`)), 120_000);

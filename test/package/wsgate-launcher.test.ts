@@ -19,14 +19,20 @@ function appWithWsgate(): { app: string; launcher: string } {
   return { app, launcher: path.join(pkg, 'wsgate.cjs') };
 }
 
-/** A stand-in @wsgate/local whose CLI prints its arguments as JSON and exits with the status given in WSGATE_FAKE_EXIT. */
-function installFakeEmulator(app: string): void {
+/**
+ * A stand-in @wsgate/local whose CLI prints its arguments as JSON and exits with the status given in WSGATE_FAKE_EXIT:
+ * as a script run by path (`script`), or exporting `main(argv)` like the real CLI (`module`).
+ */
+function installFakeEmulator(app: string, kind: 'script' | 'module' = 'script'): void {
   const dir = path.join(app, 'node_modules', '@wsgate', 'local');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: '@wsgate/local', version: '0.0.0', bin: { 'wsgate-local': 'cli.js' } }));
+  const report = "JSON.stringify({ args, cwd: process.cwd(), inProcess: require.main !== module })";
   fs.writeFileSync(
     path.join(dir, 'cli.js'),
-    'process.stdout.write(JSON.stringify({ args: process.argv.slice(2), cwd: process.cwd() }));\nprocess.exit(Number(process.env.WSGATE_FAKE_EXIT || 0));\n',
+    kind === 'script'
+      ? `if (require.main === module) { const args = process.argv.slice(2); process.stdout.write(${report}); process.exit(Number(process.env.WSGATE_FAKE_EXIT || 0)); }\n`
+      : `exports.main = async (args) => { process.stdout.write(${report}); return Number(process.env.WSGATE_FAKE_EXIT || 0); };\n`,
   );
 }
 
@@ -60,9 +66,20 @@ describe('wsgate command', () => {
     const failed = spawnSync(process.execPath, [launcher, 'invoke', 'Publisher'], { cwd: app, encoding: 'utf8', env: { ...process.env, WSGATE_FAKE_EXIT: '3' } });
     // THEN the emulator's CLI saw exactly those arguments, in the user's folder, and its exit status is passed on
     expect(ok.status).toBe(0);
-    expect(JSON.parse(ok.stdout)).toEqual({ args: ['local', 'cdk.out', '--port', '4000'], cwd: app });
+    expect(JSON.parse(ok.stdout)).toEqual({ args: ['local', 'cdk.out', '--port', '4000'], cwd: app, inProcess: false });
     expect(failed.status).toBe(3);
     expect(JSON.parse(failed.stdout).args).toEqual(['invoke', 'Publisher']);
+  });
+
+  test("WHEN the CLI exports main(argv), as @wsgate/local's does, THEN it runs in the launcher's process and its result is the exit status", () => {
+    // GIVEN an app whose @wsgate/local CLI exports main
+    const { app, launcher } = appWithWsgate();
+    installFakeEmulator(app, 'module');
+    // WHEN the launcher runs it
+    const result = spawnSync(process.execPath, [launcher, 'local', '--stack', 'Realtime'], { cwd: app, encoding: 'utf8', env: { ...process.env, WSGATE_FAKE_EXIT: '2' } });
+    // THEN main got the arguments in this process, and its number became the exit status
+    expect(JSON.parse(result.stdout)).toEqual({ args: ['local', '--stack', 'Realtime'], cwd: app, inProcess: true });
+    expect(result.status).toBe(2);
   });
 
   test('WHEN @wsgate/local is installed but its CLI file is missing THEN it says so and exits with 1', () => {
