@@ -20,6 +20,12 @@ export const ENV = {
   routeKeys: 'ROUTE_KEYS',
   /** The most `PostToConnection` calls one invocation makes at once. */
   fanoutConcurrency: 'FANOUT_CONCURRENCY',
+  /** Sharded delivery: URL of the delivery queue; unset = every send is delivered directly by the function itself. */
+  deliveryQueueUrl: 'DELIVERY_QUEUE_URL',
+  /** Sharded delivery: audiences larger than this many recipients are enqueued as a delivery job. */
+  shardedAbove: 'SHARDED_ABOVE',
+  /** Sharded delivery: recipients per shard (one queue message, one worker invocation). */
+  shardSize: 'SHARD_SIZE',
   /** Authorizer: where the token is read, `querystring:<name>` or `header:<name>`. */
   tokenSource: 'TOKEN_SOURCE',
   /** Authorizer: the `iss` a token must carry. */
@@ -54,8 +60,26 @@ export const LIMITS = {
   maxConnectionTtlSeconds: 366 * 24 * 3600,
   defaultFanoutConcurrency: 20,
   maxFanoutConcurrency: 1000,
+  /** Sharded delivery: audiences above this many recipients are enqueued. */
+  defaultShardedAbove: 1000,
+  /** Sharded delivery: recipients per shard. */
+  defaultShardSize: 1000,
+  /** The largest shard: one worker must post to it well inside its timeout. */
+  maxShardSize: 100000,
+  /** Progress items of delivery jobs (`job#<id>`) live this long: the delivery queue's retention period. */
+  deliveryProgressTtlSeconds: 24 * 3600,
   /** The largest message `@connections` accepts, in bytes. */
   maxPostBytes: 131072,
+} as const;
+
+/** The CloudWatch metrics delivery workers write in embedded metric format (one JSON log line per shard run). */
+export const DELIVERY_METRICS = {
+  namespace: 'wsgate',
+  /** The one dimension: the delivery queue's name. */
+  queueDimension: 'DeliveryQueue',
+  delivered: 'Delivered',
+  gone: 'Gone',
+  failed: 'Failed',
 } as const;
 
 /** The authorizer reads the token from this source unless the construct says otherwise. */

@@ -20,6 +20,12 @@ export interface HandlerConfig {
   readonly routeKeys: readonly string[];
   /** FANOUT_CONCURRENCY: maximum concurrent PostToConnection calls. */
   readonly fanoutConcurrency: number;
+  /** DELIVERY_QUEUE_URL: the delivery queue of sharded delivery; undefined = every send is delivered directly. */
+  readonly deliveryQueueUrl: string | undefined;
+  /** SHARDED_ABOVE: audiences of more recipients than this are enqueued as a delivery job. */
+  readonly shardedAbove: number;
+  /** SHARD_SIZE: recipients per shard of a delivery job. */
+  readonly shardSize: number;
 }
 
 export type ConfigKey = keyof HandlerConfig;
@@ -83,6 +89,22 @@ function httpUrl(name: string): Reader<string> {
   };
 }
 
+function optionalUrl(name: string): Reader<string | undefined> {
+  const read = httpUrl(name);
+  return (env) => (env[name]?.trim() ? read(env) : undefined);
+}
+
+function wholeNumber(name: string, fallback: number, max: number): Reader<number> {
+  return (env) => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    if (!/^[0-9]+$/.test(raw) || Number(raw) > max) {
+      throw new ConfigError(`environment variable ${name} is "${raw}"; expected a whole number from 0 to ${max}`);
+    }
+    return Number(raw);
+  };
+}
+
 const readers: { readonly [K in ConfigKey]: Reader<HandlerConfig[K]> } = {
   tableName: required(ENV.tableName, 'the connections table name'),
   roomIndex: required(ENV.roomIndex, 'the name of the GSI keyed by room'),
@@ -91,6 +113,9 @@ const readers: { readonly [K in ConfigKey]: Reader<HandlerConfig[K]> } = {
   subprotocols: commaList(ENV.subprotocols),
   routeKeys: commaList(ENV.routeKeys),
   fanoutConcurrency: positiveInteger(ENV.fanoutConcurrency, DEFAULT_FANOUT_CONCURRENCY, LIMITS.maxFanoutConcurrency),
+  deliveryQueueUrl: optionalUrl(ENV.deliveryQueueUrl),
+  shardedAbove: wholeNumber(ENV.shardedAbove, LIMITS.defaultShardedAbove, Number.MAX_SAFE_INTEGER),
+  shardSize: positiveInteger(ENV.shardSize, LIMITS.defaultShardSize, LIMITS.maxShardSize),
 };
 
 /** The environment variable a setting is read from. */
@@ -102,6 +127,9 @@ export const CONFIG_VARIABLES: { readonly [K in ConfigKey]: string } = {
   subprotocols: ENV.subprotocols,
   routeKeys: ENV.routeKeys,
   fanoutConcurrency: ENV.fanoutConcurrency,
+  deliveryQueueUrl: ENV.deliveryQueueUrl,
+  shardedAbove: ENV.shardedAbove,
+  shardSize: ENV.shardSize,
 };
 
 /** Reads only the variables a handler needs; throws a ConfigError naming the first bad one. */

@@ -7,6 +7,7 @@
  */
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LIMITS, ROOM_NAME } from '../../contract/gateway-contract';
 import { Clock, epochSeconds, systemClock } from './clock';
@@ -18,6 +19,8 @@ import { Logger, createLogger } from './log';
 import { createManagementClient } from './management-client';
 import { FanOutCounts, Messenger, PostOutcome } from './messenger';
 import { readEvent } from './websocket-event';
+import { enqueueJob } from './delivery/enqueue';
+import { Plan, planBroadcast, planRoom, PlannerOptions } from './delivery/planner';
 
 /** Options of `createGatewayClient`. Every one is optional; a function the gateway wired needs none. */
 export interface GatewayClientOptions {
@@ -60,6 +63,18 @@ export interface GatewayClientOptions {
   readonly retryBaseMs?: number;
   /** Items read per DynamoDB Query or Scan page. @default - DynamoDB's own 1 MB pages */
   readonly pageSize?: number;
+  /**
+   * The delivery queue of sharded delivery: `sendToRoom` and `broadcast` to more than `shardedAbove` recipients
+   * enqueue a delivery job there instead of posting themselves.
+   * @default - the DELIVERY_QUEUE_URL environment variable, else none: every send is posted by this function
+   */
+  readonly deliveryQueueUrl?: string;
+  /** Audiences of more recipients than this are enqueued. @default - the SHARDED_ABOVE environment variable, else 1000 */
+  readonly shardedAbove?: number;
+  /** Recipients per shard of a delivery job. @default - the SHARD_SIZE environment variable, else 1000 */
+  readonly shardSize?: number;
+  /** The SQS client that enqueues delivery jobs. @default - a client from the SDK's own configuration */
+  readonly sqsClient?: SQSClient;
 }
 
 /** Options of `recordConnection`. */
@@ -76,8 +91,19 @@ export interface JoinRoomOptions {
   readonly userId?: string;
 }
 
-/** What `sendToRoom` and `broadcast` did: how many connections got the message, were gone, or failed. */
-export type SendCounts = FanOutCounts;
+/**
+ * What `sendToRoom` and `broadcast` did: how many connections got the message, were gone, or failed. When the
+ * audience was larger than the sharding threshold, the counts are 0 and `queued` says how many recipients the
+ * enqueued delivery job (`jobId`, `shards` queue messages) will post to; the workers report their counts.
+ */
+export interface SendCounts extends FanOutCounts {
+  /** Recipients handed to the delivery workers. @default - none: the message was posted directly */
+  readonly queued?: number;
+  /** The delivery job's id (in the workers' logs and metrics). */
+  readonly jobId?: string;
+  /** Number of shards (queue messages) of the job. */
+  readonly shards?: number;
+}
 
 /** What `close` found: the connection was closed, or it was already gone. */
 export type CloseOutcome = 'closed' | 'gone';
@@ -108,7 +134,8 @@ export interface GatewayClient {
   close(connectionId: string): Promise<CloseOutcome>;
 }
 
-type Setting = 'tableName' | 'roomIndex' | 'callbackUrl' | 'connectionTtlSeconds' | 'fanoutConcurrency';
+type Setting = 'tableName' | 'roomIndex' | 'callbackUrl' | 'connectionTtlSeconds' | 'fanoutConcurrency'
+  | 'deliveryQueueUrl' | 'shardedAbove' | 'shardSize';
 
 function checkConnectionId(connectionId: unknown): string {
   if (typeof connectionId !== 'string' || connectionId.length === 0) {
@@ -184,6 +211,7 @@ export class DefaultGatewayClient implements GatewayClient {
   private poster: Messenger | undefined;
   private management: ApiGatewayManagementApiClient | undefined;
   private logger: Logger | undefined;
+  private sqs: SQSClient | undefined;
 
   constructor(options: GatewayClientOptions = {}, clock: Clock = systemClock) {
     this.options = options;
@@ -269,15 +297,39 @@ export class DefaultGatewayClient implements GatewayClient {
   async sendToRoom(room: string, data: MessageData): Promise<SendCounts> {
     const name = checkRoom(room);
     const text = messageText(data);
-    this.setting('roomIndex');
+    const roomIndex = this.setting('roomIndex');
     const messenger = this.messenger();
+    const queueUrl = this.setting('deliveryQueueUrl');
+    if (queueUrl !== undefined) return this.deliver(await planRoom({ ...this.plannerOptions(), roomIndex }, name), text, queueUrl);
     return messenger.fanOut(connectionIds(this.store().roomMembers(name)), text);
   }
 
   async broadcast(data: MessageData): Promise<SendCounts> {
     const text = messageText(data);
     const messenger = this.messenger();
+    const queueUrl = this.setting('deliveryQueueUrl');
+    if (queueUrl !== undefined) return this.deliver(await planBroadcast(this.plannerOptions()), text, queueUrl);
     return messenger.fanOut(connectionIds(this.store().connections()), text);
+  }
+
+  /** Posts to a small audience directly; enqueues a delivery job for a large one. */
+  private async deliver(plan: Plan, text: string, queueUrl: string): Promise<SendCounts> {
+    if (plan.kind === 'direct') return this.messenger().fanOut([plan.connectionIds], text);
+    this.sqs ??= this.options.sqsClient ?? new SQSClient({});
+    const job = await enqueueJob({ client: this.sqs, queueUrl }, text, plan.shards);
+    this.log().info('delivery_job_enqueued', { jobId: job.jobId, shards: job.shards, recipients: plan.recipients });
+    return { delivered: 0, gone: 0, failed: 0, queued: plan.recipients, jobId: job.jobId, shards: job.shards };
+  }
+
+  private plannerOptions(): PlannerOptions {
+    return {
+      client: this.documentClient(),
+      tableName: this.setting('tableName'),
+      shardedAbove: this.setting('shardedAbove'),
+      shardSize: this.setting('shardSize'),
+      ...(this.options.pageSize !== undefined ? { pageSize: this.options.pageSize } : {}),
+      clock: this.clock,
+    };
   }
 
   async close(connectionId: string): Promise<CloseOutcome> {

@@ -1,0 +1,422 @@
+/**
+ * Sharded delivery (lambda/runtime/delivery/: job format, shard planner, enqueue, worker) and its use by
+ * `sendToRoom` / `broadcast` of the runtime client, against a real dynalite table, a real HTTP server answering like
+ * the `@connections` API, and the real `@aws-sdk/client-sqs` client.
+ *
+ * No real SQS runs here (no ElasticMQ): the queue is an in-test HTTP server speaking the SQS JSON protocol for the
+ * one call the sender makes (SendMessageBatch, with the body MD5s the SDK checks). The tests hand the enqueued
+ * messages to the worker's SQS handler as Lambda's event source mapping would, redelivering a record the handler
+ * reported as a batch item failure.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ConfigurationError, createGatewayClient, GatewayClientOptions } from '../../../lambda/runtime';
+import { createLogger } from '../../../lambda/runtime/log';
+import { createManagementClient } from '../../../lambda/runtime/management-client';
+import { Messenger } from '../../../lambda/runtime/messenger';
+import { ConnectionStore } from '../../../lambda/runtime/connection-store';
+import { decodeShardMessage, encodeShardMessage, InvalidShardMessageError, JOB_FORMAT_VERSION, ShardMessage } from '../../../lambda/runtime/delivery/job';
+import { planBroadcast, planRoom, PlannerOptions } from '../../../lambda/runtime/delivery/planner';
+import { BatchResponse, createDeliveryWorkerHandler, ShardRecord, WorkerOptions } from '../../../lambda/runtime/delivery/worker';
+import { FakeConnectionsApi, startFakeConnectionsApi } from '../support/fake-connections-api';
+import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, documentClientFor, startLocalDynamo } from '../support/local-dynamodb';
+
+const silent = createLogger({}, () => undefined);
+const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:wsgate-delivery';
+
+let dynamo: LocalDynamo;
+let api: FakeConnectionsApi;
+let queue: FakeQueue;
+let tableCount = 0;
+let idCount = 0;
+
+/** An HTTP server answering SendMessageBatch in the SQS JSON protocol; it keeps the messages it accepted. */
+interface FakeQueue {
+  readonly url: string;
+  readonly client: SQSClient;
+  /** Bodies of accepted messages, in order. */
+  readonly bodies: string[];
+  /** Entries and bytes of each SendMessageBatch request. */
+  readonly batches: { entries: number; bytes: number }[];
+  /** The next `n` entries are refused with a server fault (retryable). */
+  refuseNext(n: number): void;
+  drain(): string[];
+  stop(): Promise<void>;
+}
+
+async function startFakeQueue(): Promise<FakeQueue> {
+  const bodies: string[] = [];
+  const batches: { entries: number; bytes: number }[] = [];
+  let refuse = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries: { Id: string; MessageBody: string }[] };
+      if (target !== 'AmazonSQS.SendMessageBatch') {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ __type: 'com.amazonaws.sqs#InvalidAction', message: target }));
+        return;
+      }
+      batches.push({ entries: input.Entries.length, bytes: input.Entries.reduce((n, e) => n + Buffer.byteLength(e.MessageBody), 0) });
+      const Successful: unknown[] = [];
+      const Failed: unknown[] = [];
+      for (const entry of input.Entries) {
+        if (refuse > 0) {
+          refuse--;
+          Failed.push({ Id: entry.Id, SenderFault: false, Code: 'InternalError', Message: 'try again' });
+          continue;
+        }
+        bodies.push(entry.MessageBody);
+        Successful.push({ Id: entry.Id, MessageId: `m-${bodies.length}`, MD5OfMessageBody: createHash('md5').update(entry.MessageBody).digest('hex') });
+      }
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ Successful, Failed }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+  return {
+    url: `${endpoint}/123456789012/wsgate-delivery`,
+    client,
+    bodies,
+    batches,
+    refuseNext: (n) => {
+      refuse = n;
+    },
+    drain: () => bodies.splice(0, bodies.length),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        client.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+  api = await startFakeConnectionsApi('test', 0);
+  queue = await startFakeQueue();
+});
+afterAll(async () => {
+  await dynamo.close();
+  await api.stop();
+  await queue.stop();
+});
+
+function newId(): string {
+  return `Dl${String(++idCount).padStart(6, '0')}-XyZ=`;
+}
+
+interface Setup {
+  readonly table: string;
+  readonly doc: DynamoDBDocumentClient;
+  readonly store: ConnectionStore;
+  readonly messenger: Messenger;
+  /** Metric lines the worker wrote. */
+  readonly metrics: Record<string, unknown>[];
+  readonly errors: Record<string, unknown>[];
+  worker(extra?: Partial<WorkerOptions>): (event: { Records: readonly ShardRecord[] }) => Promise<BatchResponse>;
+  gateway(extra?: Partial<GatewayClientOptions>): ReturnType<typeof createGatewayClient>;
+  planner(extra?: Partial<PlannerOptions>): PlannerOptions;
+}
+
+async function setup(): Promise<Setup> {
+  const table = `delivery-${++tableCount}`;
+  await dynamo.createConnectionsTable(table);
+  const doc = documentClientFor(dynamo.endpoint);
+  const store = new ConnectionStore({ client: doc, tableName: table, roomIndex: ROOM_INDEX });
+  const management = createManagementClient(api.callbackUrl, { region: 'us-east-1', credentials: TEST_CREDENTIALS });
+  const messenger = new Messenger({ client: management, removeConnection: (id) => store.deleteConnection(id), concurrency: 4, retryBaseMs: 1, log: silent });
+  const metrics: Record<string, unknown>[] = [];
+  const errors: Record<string, unknown>[] = [];
+  const log = createLogger({}, (line) => {
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    if (parsed.level === 'error') errors.push(parsed);
+  });
+  return {
+    table,
+    doc,
+    store,
+    messenger,
+    metrics,
+    errors,
+    worker: (extra = {}) =>
+      createDeliveryWorkerHandler({
+        client: doc, tableName: table, roomIndex: ROOM_INDEX, messenger, log, clock: Date.now, pageSize: 5,
+        metricsSink: (line) => metrics.push(JSON.parse(line) as Record<string, unknown>),
+        ...extra,
+      }),
+    gateway: (extra = {}) =>
+      createGatewayClient({
+        env: { CONNECTIONS_TABLE: table, ROOM_INDEX, CALLBACK_URL: api.callbackUrl, FANOUT_CONCURRENCY: '4', DELIVERY_QUEUE_URL: queue.url, SHARDED_ABOVE: '10', SHARD_SIZE: '7' },
+        dynamoClient: doc,
+        managementClient: management,
+        sqsClient: queue.client,
+        log: silent,
+        retryBaseMs: 1,
+        ...extra,
+      }),
+    planner: (extra = {}) => ({ client: doc, tableName: table, roomIndex: ROOM_INDEX, shardedAbove: 10, shardSize: 7, pageSize: 4, clock: Date.now, ...extra }),
+  };
+}
+
+/** `n` open connections, each recorded, all members of `room` when given. */
+async function connect(s: Setup, n: number, room?: string): Promise<string[]> {
+  const ids: string[] = [];
+  const expiresAt = Math.floor(Date.now() / 1000) + 600;
+  for (let i = 0; i < n; i++) {
+    const id = newId();
+    api.open(id);
+    await s.store.putConnection({ connectionId: id, userId: `u-${id}`, connectedAt: Date.now(), expiresAt });
+    if (room) await s.store.joinRoom({ connectionId: id, room, userId: `u-${id}`, joinedAt: Date.now(), expiresAt });
+    ids.push(id);
+  }
+  return ids;
+}
+
+let messageCount = 0;
+function record(body: string): ShardRecord {
+  return { messageId: `msg-${++messageCount}`, body, eventSourceARN: QUEUE_ARN };
+}
+
+/** Runs the worker on every body until none is reported failed (at most `rounds` receives each); returns receives. */
+async function runWorker(handler: (e: { Records: readonly ShardRecord[] }) => Promise<BatchResponse>, bodies: string[], rounds = 5): Promise<number> {
+  let receives = 0;
+  for (const body of bodies) {
+    for (let round = 1; ; round++) {
+      receives++;
+      const r = record(body);
+      const out = await handler({ Records: [r] });
+      if (out.batchItemFailures.length === 0) break;
+      expect(out.batchItemFailures).toEqual([{ itemIdentifier: r.messageId }]);
+      if (round >= rounds) throw new Error(`shard still failing after ${rounds} receives`);
+    }
+  }
+  return receives;
+}
+
+/** How many frames tagged `tag` each id received. */
+function receivedCounts(ids: readonly string[], tag: string): number[] {
+  return ids.map((id) => api.received(id).filter((f) => (f as { tag?: string }).tag === tag).length);
+}
+
+function sum(metrics: Record<string, unknown>[], name: string): number {
+  return metrics.reduce((n, m) => n + Number(m[name] ?? 0), 0);
+}
+
+describe('job format', () => {
+  test('GIVEN a shard message WHEN encoded and decoded THEN it is unchanged; a malformed one is refused by name', () => {
+    // GIVEN
+    const message: ShardMessage = { v: JOB_FORMAT_VERSION, jobId: 'job-1', index: 1, shards: 3, data: '{"a":1}', shard: { kind: 'room', room: 'lobby', after: 'A', until: 'B' } };
+    // WHEN / THEN
+    expect(decodeShardMessage(encodeShardMessage(message))).toEqual(message);
+    expect(() => decodeShardMessage('nope')).toThrow(InvalidShardMessageError);
+    expect(() => decodeShardMessage(JSON.stringify({ ...message, v: 2 }))).toThrow(/format version 2, expected 1/);
+    expect(() => decodeShardMessage(JSON.stringify({ ...message, index: 3 }))).toThrow(/index\/shards are invalid/);
+    expect(() => decodeShardMessage(JSON.stringify({ ...message, shard: { kind: 'room', room: 'bad room' } }))).toThrow(/shard.room is invalid/);
+    expect(() => decodeShardMessage(JSON.stringify({ ...message, shard: { kind: 'broadcast', segment: 2, totalSegments: 2 } }))).toThrow(/segment\/totalSegments/);
+    expect(() => decodeShardMessage(JSON.stringify({ ...message, data: 'x'.repeat(131073) }))).toThrow(/at most 131072 bytes/);
+  });
+});
+
+describe('shard planner', () => {
+  test('GIVEN a room of 25 members and a threshold of 10 WHEN planned with shards of 7 THEN 4 key ranges cover the room, the last open-ended', async () => {
+    // GIVEN
+    const s = await setup();
+    const ids = (await connect(s, 25, 'big')).sort();
+    await connect(s, 3, 'other');
+    // WHEN
+    const plan = await planRoom(s.planner(), 'big');
+    // THEN
+    expect(plan).toEqual({
+      kind: 'sharded',
+      recipients: 25,
+      shards: [
+        { kind: 'room', room: 'big', until: ids[6] },
+        { kind: 'room', room: 'big', after: ids[6], until: ids[13] },
+        { kind: 'room', room: 'big', after: ids[13], until: ids[20] },
+        { kind: 'room', room: 'big', after: ids[20] },
+      ],
+    });
+  });
+
+  test('GIVEN audiences at the threshold WHEN planned THEN they are delivered directly with their ids; 21 members make 3 shards, not an empty 4th', async () => {
+    const s = await setup();
+    const room = (await connect(s, 10, 'ten')).sort();
+    expect(await planRoom(s.planner(), 'ten')).toEqual({ kind: 'direct', connectionIds: room });
+    expect(await planRoom(s.planner(), 'empty')).toEqual({ kind: 'direct', connectionIds: [] });
+    const broadcast = await planBroadcast(s.planner());
+    expect(broadcast.kind === 'direct' && [...broadcast.connectionIds].sort()).toEqual(room);
+    const s21 = await setup();
+    await connect(s21, 21, 'r');
+    const plan = await planRoom(s21.planner(), 'r');
+    expect(plan.kind === 'sharded' && plan.shards.length).toBe(3);
+    expect(plan.kind === 'sharded' && plan.shards[2]).toEqual({ kind: 'room', room: 'r', after: expect.any(String) });
+  });
+
+  test('GIVEN 30 connections with memberships WHEN a broadcast is planned THEN it is ceil(30 / 7) = 5 Scan segments', async () => {
+    const s = await setup();
+    await connect(s, 30, 'lobby');
+    const plan = await planBroadcast(s.planner());
+    expect(plan).toEqual({
+      kind: 'sharded',
+      recipients: 30,
+      shards: [0, 1, 2, 3, 4].map((segment) => ({ kind: 'broadcast', segment, totalSegments: 5 })),
+    });
+  });
+});
+
+describe('sendToRoom and broadcast with a delivery queue', () => {
+  test('GIVEN a room above the threshold WHEN sent to THEN shards are enqueued, and the workers deliver exactly once to every member and to no one else', async () => {
+    // GIVEN
+    const s = await setup();
+    const members = await connect(s, 23, 'big');
+    const outsiders = await connect(s, 4, 'other');
+    queue.drain();
+    // WHEN
+    const counts = await s.gateway().sendToRoom('big', { tag: 'room-job' });
+    const bodies = queue.drain();
+    await runWorker(s.worker(), bodies);
+    // THEN
+    expect(counts).toEqual({ delivered: 0, gone: 0, failed: 0, queued: 23, jobId: expect.any(String), shards: 4 });
+    expect(bodies.map((b) => decodeShardMessage(b).jobId)).toEqual(Array(4).fill(counts.jobId));
+    expect(receivedCounts(members, 'room-job')).toEqual(Array(23).fill(1));
+    expect(receivedCounts(outsiders, 'room-job')).toEqual([0, 0, 0, 0]);
+    expect(sum(s.metrics, 'Delivered')).toBe(23);
+    expect(s.metrics[0]).toMatchObject({
+      _aws: { CloudWatchMetrics: [{ Namespace: 'wsgate', Dimensions: [['DeliveryQueue']], Metrics: expect.arrayContaining([{ Name: 'Delivered', Unit: 'Count' }]) }] },
+      DeliveryQueue: 'wsgate-delivery',
+      jobId: counts.jobId,
+      status: 'done',
+    });
+    expect(s.metrics).toHaveLength(4);
+  });
+
+  test('GIVEN a room at the threshold WHEN sent to THEN it is posted directly and nothing is enqueued', async () => {
+    const s = await setup();
+    const members = await connect(s, 10, 'small');
+    queue.drain();
+    const counts = await s.gateway().sendToRoom('small', { tag: 'direct' });
+    expect(counts).toEqual({ delivered: 10, gone: 0, failed: 0 });
+    expect(queue.drain()).toEqual([]);
+    expect(receivedCounts(members, 'direct')).toEqual(Array(10).fill(1));
+  });
+
+  test('GIVEN 30 connections, 3 of them gone, WHEN broadcast THEN 5 segments deliver once to each live one and the gone ones are removed', async () => {
+    // GIVEN
+    const s = await setup();
+    const ids = await connect(s, 30, 'lobby');
+    const gone = ids.slice(0, 3);
+    gone.forEach((id) => api.close(id));
+    queue.drain();
+    // WHEN
+    const counts = await s.gateway().broadcast({ tag: 'bc' });
+    await runWorker(s.worker(), queue.drain());
+    // THEN
+    expect(counts).toMatchObject({ queued: 30, shards: 5 });
+    expect(receivedCounts(ids.slice(3), 'bc')).toEqual(Array(27).fill(1));
+    expect(sum(s.metrics, 'Delivered')).toBe(27);
+    expect(sum(s.metrics, 'Gone')).toBe(3);
+    for (const id of gone) expect(await s.store.getConnection(id)).toBeUndefined();
+    expect(await s.store.getConnection(ids[3])).toBeDefined();
+  });
+
+  test('GIVEN members throttled (429) twice WHEN the shard is worked THEN the posts are retried and every member gets it once', async () => {
+    const s = await setup();
+    const members = await connect(s, 12, 'busy');
+    members.slice(0, 4).forEach((id) => api.failNext(id, 429, 2));
+    queue.drain();
+    await s.gateway().sendToRoom('busy', { tag: 'throttled' });
+    await runWorker(s.worker(), queue.drain());
+    expect(receivedCounts(members, 'throttled')).toEqual(Array(12).fill(1));
+    expect(sum(s.metrics, 'Failed')).toBe(0);
+  });
+
+  test('GIVEN the queue refuses two entries once WHEN a job is enqueued THEN they are sent again; a 100 KB frame goes 2 per batch (256 KiB per request)', async () => {
+    const s = await setup();
+    await connect(s, 40, 'wide');
+    queue.drain();
+    queue.batches.length = 0;
+    queue.refuseNext(2);
+    const counts = await s.gateway().sendToRoom('wide', { tag: 'x', pad: 'p'.repeat(100_000) });
+    const bodies = queue.drain();
+    expect(counts.shards).toBe(6);
+    expect(bodies.map((b) => decodeShardMessage(b).index).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(queue.batches.every((b) => b.bytes <= 256 * 1024 && b.entries <= 2)).toBe(true);
+  });
+
+  test('GIVEN an invalid DELIVERY_QUEUE_URL or SHARDED_ABOVE WHEN sending to a room THEN a ConfigurationError names the variable', async () => {
+    expect.assertions(2);
+    const s = await setup();
+    const env = { CONNECTIONS_TABLE: s.table, ROOM_INDEX, CALLBACK_URL: api.callbackUrl };
+    await expect(s.gateway({ env: { ...env, DELIVERY_QUEUE_URL: 'not a url' } }).sendToRoom('r', 'x')).rejects.toThrow(ConfigurationError);
+    await expect(s.gateway({ env: { ...env, DELIVERY_QUEUE_URL: queue.url, SHARDED_ABOVE: '-1' } }).sendToRoom('r', 'x')).rejects.toThrow(/SHARDED_ABOVE is "-1"/);
+  });
+});
+
+describe('delivery worker', () => {
+  test('GIVEN a worker that fails writing its third page of progress WHEN the shard is redelivered THEN it resumes: only that page is posted twice', async () => {
+    // GIVEN a shard of 20 members read 5 per page
+    const s = await setup();
+    const members = (await connect(s, 20, 'crash')).sort();
+    const body = encodeShardMessage({ v: 1, jobId: 'crash-job', index: 0, shards: 1, data: JSON.stringify({ tag: 'crash' }), shard: { kind: 'room', room: 'crash' } });
+    const send = s.doc.send.bind(s.doc);
+    let progressWrites = 0;
+    const spy = jest.spyOn(s.doc, 'send').mockImplementation(((command: unknown) => {
+      if (command instanceof PutCommand && String(command.input.Item?.pk).startsWith('job#') && ++progressWrites === 3) {
+        return Promise.reject(new Error('simulated crash before the progress write'));
+      }
+      return send(command as never);
+    }) as never);
+    // WHEN
+    const receives = await runWorker(s.worker(), [body]);
+    spy.mockRestore();
+    // THEN the first receive failed, the second resumed after page 2
+    expect(receives).toBe(2);
+    expect(s.errors.map((e) => e.event)).toEqual(['shard_failed']);
+    expect(receivedCounts(members, 'crash')).toEqual([...Array(10).fill(1), ...Array(5).fill(2), ...Array(5).fill(1)]);
+    expect(s.metrics.map((m) => m.Delivered)).toEqual([10]);
+    expect(s.metrics[0]).toMatchObject({ jobShardDelivered: 20 });
+  });
+
+  test('GIVEN a worker running out of time WHEN it pauses after each page THEN the shard is redelivered until done, each member posted once', async () => {
+    const s = await setup();
+    const members = await connect(s, 12, 'slow');
+    const body = encodeShardMessage({ v: 1, jobId: 'slow-job', index: 0, shards: 1, data: JSON.stringify({ tag: 'slow' }), shard: { kind: 'room', room: 'slow' } });
+    const receives = await runWorker(s.worker({ shouldPause: () => true }), [body]);
+    expect(receives).toBe(3);
+    expect(s.metrics.map((m) => m.status)).toEqual(['paused', 'paused', 'done']);
+    expect(receivedCounts(members, 'slow')).toEqual(Array(12).fill(1));
+  });
+
+  test('GIVEN a shard already done WHEN its message is delivered again THEN nothing is posted; a poison message is reported failed every time', async () => {
+    const s = await setup();
+    const members = await connect(s, 6, 'again');
+    const body = encodeShardMessage({ v: 1, jobId: 'again-job', index: 0, shards: 1, data: JSON.stringify({ tag: 'again' }), shard: { kind: 'room', room: 'again' } });
+    const handler = s.worker();
+    await runWorker(handler, [body, body]);
+    expect(receivedCounts(members, 'again')).toEqual(Array(6).fill(1));
+    expect(s.metrics.map((m) => m.status)).toEqual(['done', 'skipped']);
+    const poison = record('{"v":1,"jobId":"p"}');
+    expect(await handler({ Records: [poison, record(body)] })).toEqual({ batchItemFailures: [{ itemIdentifier: poison.messageId }] });
+    expect(s.errors.map((e) => e.event)).toEqual(['shard_message_invalid']);
+  });
+
+  test('GIVEN progress items WHEN written THEN they live under job#<id> with a TTL and carry no room attribute (never in the room index)', async () => {
+    const s = await setup();
+    await connect(s, 3, 'ttl');
+    const body = encodeShardMessage({ v: 1, jobId: 'ttl-job', index: 0, shards: 1, data: '"x"', shard: { kind: 'room', room: 'ttl' } });
+    await runWorker(s.worker(), [body]);
+    const items = (await dynamo.snapshot(s.table)).filter((i) => String(i.pk).startsWith('job#'));
+    const now = Math.floor(Date.now() / 1000);
+    expect(items).toEqual([{ pk: 'job#ttl-job', sk: 'shard#0', delivered: 3, gone: 0, failed: 0, done: true, shards: 1, expiresAt: expect.any(Number) }]);
+    expect(Number(items[0].expiresAt) - now).toBeGreaterThan(23 * 3600);
+    const broadcast = await planBroadcast(s.planner());
+    expect(broadcast.kind === 'direct' && broadcast.connectionIds.length).toBe(3);
+  });
+});
