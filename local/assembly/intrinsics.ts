@@ -2,8 +2,10 @@
  * Resolves CloudFormation intrinsic functions to local values, for one stack.
  * Supported: Ref, Fn::GetAtt, Fn::Join, Fn::Sub (both forms), Fn::Select, Fn::Split, Fn::If and conditions
  * (Fn::Equals/Not/And/Or, Condition), Fn::FindInMap, Fn::ImportValue (exports of other stacks of the assembly),
- * Fn::Base64, Fn::GetAZs, pseudo parameters and parameter defaults. Anything else is an `AssemblyError` naming
- * the stack, the resource and the property it was needed for.
+ * Fn::GetStackOutput (the weak cross-stack reference), Fn::Base64, Fn::GetAZs, pseudo parameters, parameter defaults,
+ * nested stack parameters (passed in by the parent's `AWS::CloudFormation::Stack`) and the parent's
+ * `Fn::GetAtt [Nested, Outputs.X]`. Anything else is an `AssemblyError` naming the stack, the resource and the
+ * property it was needed for.
  */
 import { AssemblyError, where } from './errors';
 import { attributeOf, NamingContext, refOf } from './physical-ids';
@@ -13,6 +15,18 @@ import { StackArtifact } from './template';
 const NO_VALUE = Symbol('AWS::NoValue');
 
 export type ImportLookup = (exportName: string) => unknown;
+
+/** How one stack reaches the others of the assembly; each answers `undefined` when there is no such value. */
+export interface StackLinks {
+  /** Value of the export named `exportName` (`Fn::ImportValue`). */
+  readonly importValue?: ImportLookup;
+  /** Value of output `outputName` of the stack named `stackName` (`Fn::GetStackOutput`). */
+  readonly stackOutput?: (stackName: string, outputName: string) => unknown;
+  /** For a nested stack: the value its parent passes for parameter `name`. */
+  readonly parameter?: (name: string) => unknown;
+  /** Output `outputName` of the nested stack behind resource `logicalId` of this stack (`Fn::GetAtt [Id, Outputs.X]`). */
+  readonly nestedOutput?: (logicalId: string, outputName: string) => unknown;
+}
 
 export class StackResolver {
   readonly stackName: string;
@@ -24,7 +38,7 @@ export class StackResolver {
   constructor(
     private readonly stack: StackArtifact,
     env: { region: string; accountId: string },
-    private readonly importValue: ImportLookup = () => undefined,
+    private readonly links: StackLinks = {},
   ) {
     this.stackName = stack.stackName;
     this.region = env.region;
@@ -71,7 +85,15 @@ export class StackResolver {
     }
     const parameter = this.stack.template.Parameters?.[name];
     if (parameter) {
+      const passed = this.links.parameter ? this.guard(`Parameter ${name}`, logicalId, path, () => this.links.parameter!(name)) : undefined;
+      if (passed !== undefined) {
+        const type = parameter.Type ?? '';
+        return (type.startsWith('List<') || type === 'CommaDelimitedList') && typeof passed === 'string' ? passed.split(',') : passed;
+      }
       if (parameter.Default === undefined) {
+        if (this.stack.parent) {
+          throw new AssemblyError(`${where(this.stackName, logicalId)}: ${path} needs parameter ${name}, which the parent stack's ${this.stack.parent.logicalId} does not pass and which has no default`);
+        }
         throw new AssemblyError(`${where(this.stackName, logicalId)}: ${path} needs parameter ${name}, which has no default`);
       }
       const type = parameter.Type ?? '';
@@ -91,6 +113,14 @@ export class StackResolver {
     const resource = this.resources[target];
     if (!resource) {
       throw new AssemblyError(`${where(this.stackName, logicalId)}: ${path} reads ${target}.${attribute}, but ${target} is not in the template`);
+    }
+    if (resource.Type === 'AWS::CloudFormation::Stack' && attribute.startsWith('Outputs.')) {
+      const outputName = attribute.slice('Outputs.'.length);
+      const value = this.guard(`GetAtt ${target}.${attribute}`, logicalId, path, () => this.links.nestedOutput?.(target, outputName));
+      if (value === undefined) {
+        throw new AssemblyError(`${where(this.stackName, logicalId)}: ${path} reads ${target}.${attribute}, but that nested stack has no output ${outputName}`);
+      }
+      return value;
     }
     return this.guard(`GetAtt ${target}.${attribute}`, logicalId, path, () =>
       attributeOf(target, resource, attribute, this.namingContext(target)));
@@ -211,9 +241,18 @@ export class StackResolver {
       }
       case 'Fn::ImportValue': {
         const name = this.scalar(sub(arg), logicalId, path, fn);
-        const found = this.importValue(name);
+        const found = this.links.importValue?.(name);
         if (found === undefined) {
           throw new AssemblyError(`${where(this.stackName, logicalId)}: ${path} imports ${name}, which no stack of the assembly exports`);
+        }
+        return found;
+      }
+      case 'Fn::GetStackOutput': {
+        const spec = sub(arg) as { StackName?: unknown; OutputName?: unknown } | undefined;
+        if (!spec || typeof spec.StackName !== 'string' || typeof spec.OutputName !== 'string') return bad('{StackName, OutputName}');
+        const found = this.links.stackOutput?.(spec.StackName, spec.OutputName);
+        if (found === undefined) {
+          throw new AssemblyError(`${where(this.stackName, logicalId)}: ${path} reads output ${spec.OutputName} of stack ${spec.StackName}, which no stack of the assembly has`);
         }
         return found;
       }

@@ -35,8 +35,12 @@ export function loadAssembly(dir: string, options: LoadAssemblyOptions = {}): As
   if (options.accountId !== undefined && !/^\d{12}$/.test(options.accountId)) {
     throw new AssemblyError(`loadAssembly: accountId ${JSON.stringify(options.accountId)} is not 12 digits`);
   }
-  const allStacks = readStacks(dir);
+  const readStacksAll = readStacks(dir);
   const resolvers = new Map<StackArtifact, StackResolver>();
+  const outputOf = (stack: StackArtifact, outputName: string): unknown => {
+    const output = stack.template.Outputs?.[outputName];
+    return output === undefined ? undefined : resolvers.get(stack)!.resolve(output.Value, outputName, `Outputs.${outputName}.Value`);
+  };
   const importValue = (name: string): unknown => {
     for (const [stack, resolver] of resolvers) {
       for (const [outputId, output] of Object.entries(stack.template.Outputs ?? {})) {
@@ -47,17 +51,43 @@ export function loadAssembly(dir: string, options: LoadAssemblyOptions = {}): As
     }
     return undefined;
   };
-  for (const stack of allStacks) {
+  const stackOutput = (stackName: string, outputName: string): unknown => {
+    const stack = readStacksAll.find((s) => s.stackName === stackName && !s.parent);
+    return stack ? outputOf(stack, outputName) : undefined;
+  };
+  for (const stack of readStacksAll) {
+    const parent = stack.parent;
+    const parentResource = parent?.stack.template.Resources?.[parent.logicalId];
     resolvers.set(stack, new StackResolver(stack, {
       region: options.region ?? stack.envRegion ?? DEFAULT_REGION,
       accountId: options.accountId ?? stack.envAccount ?? DEFAULT_ACCOUNT_ID,
-    }, importValue));
+    }, {
+      importValue,
+      stackOutput,
+      nestedOutput: (logicalId, outputName) => {
+        const nested = readStacksAll.find((s) => s.parent?.stack === stack && s.parent.logicalId === logicalId);
+        return nested ? outputOf(nested, outputName) : undefined;
+      },
+      ...(parent ? {
+        parameter: (name: string) => {
+          const passed = (parentResource?.Properties?.Parameters as Record<string, unknown> | undefined)?.[name];
+          return passed === undefined ? undefined : resolvers.get(parent.stack)!.resolve(passed, parent.logicalId, `Properties.Parameters.${name}`);
+        },
+      } : {}),
+    }));
   }
-  const chosen = options.stack === undefined ? allStacks : allStacks.filter((s) => s.stackName === options.stack);
+  // A nested stack whose AWS::CloudFormation::Stack resource has a false condition is not deployed.
+  const deployed = (stack: StackArtifact): boolean =>
+    !stack.parent || (deployed(stack.parent.stack) && resolvers.get(stack.parent.stack)!.isDeployed(stack.parent.logicalId));
+  const allStacks = readStacksAll.filter(deployed);
+  const rootOf = (stack: StackArtifact): StackArtifact => (stack.parent ? rootOf(stack.parent.stack) : stack);
+  const chosen = options.stack === undefined ? allStacks : allStacks.filter((s) => rootOf(s).stackName === options.stack);
   if (chosen.length === 0) {
-    const names = allStacks.map((s) => s.stackName).join(', ') || '(none)';
+    const names = allStacks.filter((s) => !s.parent).map((s) => s.stackName).join(', ') || '(none)';
     throw new AssemblyError(`Stack ${options.stack} is not in the assembly at ${dir}; its stacks are: ${names}`);
   }
+  const problems = chosen.flatMap((s) => s.problems ?? []);
+  if (problems.length > 0) throw new AssemblyError(problems.join('\n'));
 
   const warnings: string[] = [];
   // Functions of every stack, so an integration may invoke a function of another stack.
@@ -75,8 +105,9 @@ export function loadAssembly(dir: string, options: LoadAssemblyOptions = {}): As
   const model: AssemblyModel = {
     apis: chosen.flatMap((stack) => readWebSocketApis(resolvers.get(stack)!, lookup, warnings)),
     functions: Object.fromEntries(located.map(({ fn }) => [fn.id, fn])),
-    tables: chosen.flatMap((stack) => readTables(resolvers.get(stack)!)),
-    secrets: Object.fromEntries(chosen.flatMap((stack) => {
+    // Tables and secrets of every stack: a chosen stack's functions may use another stack's table (a cross-stack reference).
+    tables: allStacks.flatMap((stack) => readTables(resolvers.get(stack)!)),
+    secrets: Object.fromEntries(allStacks.flatMap((stack) => {
       const resolver = resolvers.get(stack)!;
       return Object.entries(resolver.resources)
         .filter(([id, r]) => r.Type === 'AWS::SecretsManager::Secret' && resolver.isDeployed(id))

@@ -48,6 +48,8 @@ export function refOf(logicalId: string, resource: CfnResource, ctx: NamingConte
     case 'AWS::IAM::Role':
     case 'AWS::IAM::User':
       return explicitName(ctx, 'RoleName') ?? explicitName(ctx, 'UserName') ?? generatedName(stackName, logicalId, 64, false);
+    case 'AWS::CloudFormation::Stack':
+      return `arn:aws:cloudformation:${ctx.region}:${ctx.accountId}:stack/${generatedName(stackName, logicalId, 128)}/00000000-0000-4000-8000-000000000000`;
     case 'AWS::SQS::Queue':
       return `https://sqs.${ctx.region}.amazonaws.com/${ctx.accountId}/${explicitName(ctx, 'QueueName') ?? generatedName(stackName, logicalId, 80, false)}`;
     default:

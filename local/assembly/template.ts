@@ -28,4 +28,8 @@ export interface StackArtifact {
    * assembly's `aws:cdk:logicalId` metadata. @default - none known
    */
   readonly constructPaths?: Readonly<Record<string, string>>;
+  /** For a nested stack: the parent stack and the logical id of its `AWS::CloudFormation::Stack` resource. @default - a top-level stack */
+  readonly parent?: { readonly stack: StackArtifact; readonly logicalId: string };
+  /** What stops this stack from running locally (e.g. a nested stack whose template is not in the assembly). @default - none */
+  readonly problems?: readonly string[];
 }
