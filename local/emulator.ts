@@ -7,7 +7,6 @@
 import { loadAssembly } from './assembly/load';
 import { readStacks } from './assembly/manifest';
 import type { StackArtifact } from './assembly/template';
-import { DEVELOPER_CREDENTIALS, IamAuthority } from './iam/credentials';
 import { LOCAL_SECRET_DEFAULT } from './dev-token';
 import { devEndpoints, APP_PATH, TOKEN_PATH } from './gateway/dev-endpoints';
 import { functionEndpoints, FUNCTIONS_PATH } from './gateway/function-endpoints';
@@ -16,7 +15,6 @@ import type { AssemblyModel, FunctionInvoker, InvocationOutcome } from './model'
 import { createInvoker } from './runtime/invoker';
 import type { LogSink } from './runtime/instance';
 import { createCertificate } from './services/certificate';
-import { startDynamoIamProxy } from './services/dynamo-iam-proxy';
 import { createTables, startLocalDynamo } from './services/local-dynamo';
 import { startSecretsService } from './services/secrets-service';
 
@@ -47,22 +45,12 @@ export interface EmulatorOptions {
   readonly log?: (line: string) => void;
   /** Function output. @default each line to stderr, prefixed with the function id */
   readonly functionLog?: LogSink;
-  /**
-   * Local IAM: functions get credentials bound to their execution role, and every call they make to DynamoDB,
-   * Secrets Manager and `@connections` is SigV4-verified and checked against that role's policies; `@connections`
-   * refuses unsigned requests (sign with DEVELOPER_CREDENTIALS from scripts). false: nothing is checked.
-   * @default true
-   */
-  readonly iam?: boolean;
 }
 
 export interface RunningEmulator {
   readonly port: number;
   readonly endpoints: StageEndpoint[];
-  /** The local DynamoDB itself (not IAM-checked: for tests and tools that inspect the tables). */
   readonly dynamodbEndpoint: string;
-  /** The key scripts sign `@connections` calls with when local IAM is on (its policy allows everything). @default - undefined with iam: false */
-  readonly developerCredentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly tokenUrl: string;
   /** `http://127.0.0.1:PORT/_wsgate/functions`: GET lists the functions, POST `{url}/{name}/invoke` invokes one. */
   readonly functionsUrl: string;
@@ -158,13 +146,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const dynamo = await startLocalDynamo({ endpoint: options.dynamodbEndpoint });
     stopOnFailure.push(() => dynamo.close());
     await createTables(dynamo.endpoint, model.tables);
-    const region = options.region ?? model.apis[0].region;
-    const accountId = options.accountId ?? model.apis[0].accountId;
-    const iam = options.iam === false ? undefined : new IamAuthority({ functions: model.functions, accountId, log: options.log });
-    const dynamoProxy = iam ? await startDynamoIamProxy({ target: dynamo.endpoint, iam, log: options.log }) : undefined;
-    if (dynamoProxy) stopOnFailure.push(() => dynamoProxy.close());
     const secret = options.localSecret ?? LOCAL_SECRET_DEFAULT;
-    const secrets = await startSecretsService({ secrets: model.secrets, secretValue: secret, iam, region, accountId });
+    const secrets = await startSecretsService({ secrets: model.secrets, secretValue: secret });
     stopOnFailure.push(() => secrets.close());
     const regions = [...new Set(model.apis.map((a) => a.region))];
     const gatewayHosts = regions.flatMap((r) => [`*.execute-api.${r}.amazonaws.com`, `*.execute-api.${r}.amazonaws.com.cn`]);
@@ -184,16 +167,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         functionEndpoints({ functions: model.functions, invoker, routes: routesByFunction(model), log: options.log }),
       ),
       log: options.log,
-      iam,
     });
     stopOnFailure.unshift(() => gateway.close());
     invoker.attach(
       createInvoker({
         functions: model.functions,
-        region,
-        accountId,
-        dynamodb: dynamoProxy?.endpoint ?? dynamo.endpoint,
-        ...(iam ? { credentialsFor: (functionId: string) => iam.credentialsFor(functionId) } : {}),
+        region: options.region ?? model.apis[0].region,
+        accountId: options.accountId ?? model.apis[0].accountId,
+        dynamodb: dynamo.endpoint,
         secretsManager: secrets.endpoint,
         gatewayHosts,
         gatewayPort: gateway.port,
@@ -208,11 +189,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       port: gateway.port,
       endpoints: gateway.endpoints,
       dynamodbEndpoint: dynamo.endpoint,
-      ...(iam ? { developerCredentials: DEVELOPER_CREDENTIALS } : {}),
       tokenUrl: `${base}${TOKEN_PATH}?user=NAME`,
       functionsUrl: `${base}${FUNCTIONS_PATH}`,
       appUrl: options.staticDir ? `${base}${APP_PATH}` : undefined,
-      warnings: [...(model.warnings ?? []), ...(iam?.warnings ?? [])],
+      warnings: model.warnings ?? [],
       model,
       async close(): Promise<void> {
         if (closed) return;
@@ -221,7 +201,6 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         await gateway.close();
         await invoker.close();
         await secrets.close();
-        await dynamoProxy?.close();
         await dynamo.close();
       },
     };
