@@ -23,8 +23,8 @@ interface PackReport {
 }
 
 /** Size budgets (bytes of the gzipped tarball): the measured size on 2026-12-01 plus about 25 % of margin. */
-const ROOT_PACKED_BUDGET = 1_100_000; // measured: 858 KB (handler bundles ~830 KB of it)
-const LOCAL_PACKED_BUDGET = 100_000; // measured: 70 KB
+const ROOT_PACKED_BUDGET = 1_100_000; // measured: 902 KB (the handler bundles ~800 KB, the jsii assembly, the runtime)
+const LOCAL_PACKED_BUDGET = 100_000; // measured: 72 KB
 
 const HANDLER_NAMES = ['gateway', 'chat'].flatMap((group) =>
   fs
