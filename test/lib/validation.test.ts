@@ -1,6 +1,7 @@
 /** The synth-time validators (lib/validation.ts) as fast-check properties. */
+import { Lazy, Token } from 'aws-cdk-lib';
 import * as fc from 'fast-check';
-import { validateCustomRouteKey, validateFanoutConcurrency, validateRouteSelectionExpression, validateStageName } from '../../lib/validation';
+import { MAX_ROUTES_PER_API, validateCustomRouteKey, validateFanoutConcurrency, validateRouteSelectionExpression, validateStageName } from '../../lib/validation';
 
 describe('synth-time validators (fast-check properties)', () => {
   const pathSegment = fc.stringMatching(/^[A-Za-z0-9_]{1,8}$/);
@@ -59,5 +60,86 @@ describe('synth-time validators (fast-check properties)', () => {
       if (expected) expect(() => validateFanoutConcurrency(value)).not.toThrow();
       else expect(() => validateFanoutConcurrency(value)).toThrow(/^Invalid fanoutConcurrency/);
     }), { numRuns: 1000 });
+  });
+});
+
+/** Examples at each rule's boundary; comments name the mutant each was written to kill ("kills: ..."). */
+describe('synth-time validators (examples at the boundaries)', () => {
+  test('GIVEN a stage name, expression, route key and fanoutConcurrency given as unresolved tokens WHEN validated THEN none is checked', () => {
+    // GIVEN tokens: their text ("${Token[...]}") or number (-1.8e289) would fail every rule if it were checked
+    const stage = Lazy.string({ produce: () => 'prod' });
+    const expression = Lazy.string({ produce: () => '$request.body.action' });
+    const key = Token.asString({ Ref: 'RouteKeyParam' });
+    const concurrency = Lazy.number({ produce: () => 5 });
+    // WHEN / THEN (kills: each `if (Token.isUnresolved(...)) return` removed or turned false)
+    expect(() => validateStageName(stage)).not.toThrow();
+    expect(() => validateRouteSelectionExpression(expression)).not.toThrow();
+    expect(() => validateCustomRouteKey(key, ['$connect'])).not.toThrow();
+    expect(() => validateFanoutConcurrency(concurrency)).not.toThrow();
+  });
+
+  test('GIVEN an API at the route quota WHEN a route is added THEN refused, a token key included; one below the quota is accepted', () => {
+    // GIVEN
+    const full = Array.from({ length: MAX_ROUTES_PER_API }, (_, i) => `r${i}`);
+    // WHEN / THEN (kills: `>=` → `>`, the count check moved after the token check)
+    expect(() => validateCustomRouteKey('new', full)).toThrow(/Cannot add route 'new': a WebSocket API has at most 300 routes/);
+    expect(() => validateCustomRouteKey(Token.asString({ Ref: 'K' }), full)).toThrow(/at most 300 routes/);
+    expect(() => validateCustomRouteKey('new', full.slice(1))).not.toThrow();
+  });
+
+  test('GIVEN route keys at each rule WHEN validated THEN the rule that refuses them is named', () => {
+    // kills: each check removed or its message emptied, `> 128` → `>= 128`
+    expect(() => validateCustomRouteKey('', [])).toThrow(/^Invalid route key '': a route key must not be empty\.$/);
+    expect(() => validateCustomRouteKey('k'.repeat(129), [])).toThrow(/^Invalid route key 'k{20}…' \(129 characters\): a route key is at most 128 characters\.$/);
+    expect(() => validateCustomRouteKey('k'.repeat(128), [])).not.toThrow();
+    expect(() => validateCustomRouteKey('$disconnect', [])).toThrow(/^Cannot add route '\$disconnect': the construct creates the \$connect, \$disconnect, \$default routes itself\./);
+    expect(() => validateCustomRouteKey('$join', [])).toThrow(/^Invalid route key '\$join': custom route keys must not start with '\$' \(only \$connect, \$disconnect, \$default may\)\. Rename the route, e\.g\. 'join'\.$/);
+    expect(() => validateCustomRouteKey('join', ['join'])).toThrow(/^Cannot add route 'join': the API already has a route with this key\.$/);
+    expect(() => validateCustomRouteKey('jo$in', ['join'])).not.toThrow();
+  });
+
+  test.each([
+    ['', 0, 'the expression is empty'],
+    ['a$b', 1, 'a \\$ that starts no'],
+    ['ab\\$$', 4, 'a \\$ that starts no'],
+    ['$request.body.a$', 15, 'a \\$ that starts no'],
+    ['${request.body.a}$', 17, 'a \\$ that starts no'],
+    ['$request.bodyx', 0, 'a \\$ that starts no'],
+    ['${request.body.a', 0, 'a \\$ that starts no'],
+    ['$request.body.', 0, 'a \\$ that starts no'],
+  ])('GIVEN the expression %j WHEN validated THEN refused at position %i', (expression, position, problem) => {
+    // kills: `position += 2` after `\$` → `+= 1`, `position += match[0].length` changed, the empty check removed,
+    // the ?? between the bare and braced forms → &&
+    expect(() => validateRouteSelectionExpression(expression)).toThrow(
+      new RegExp(`^Invalid routeSelectionExpression '.*': ${problem}.* at position ${position}\\. A WebSocket route selection expression is made of`),
+    );
+  });
+
+  test.each(['$request.body.action', '${request.body.a.b_1}-x', '\\$default', 'v1/${request.body.a}${request.body.b}', 'static'])(
+    'GIVEN the valid expression %j WHEN validated THEN it is accepted',
+    (expression) => {
+      expect(() => validateRouteSelectionExpression(expression)).not.toThrow();
+    },
+  );
+
+  test('GIVEN stage names at the boundaries WHEN validated THEN 1 and 128 characters pass, 0, 129 and other characters are refused', () => {
+    // kills: the regex's anchors or quantifier changed
+    expect(() => validateStageName('a')).not.toThrow();
+    expect(() => validateStageName('A-z_9'.repeat(25) + 'abc')).not.toThrow();
+    expect(() => validateStageName('')).toThrow(/^Invalid stageName '': a WebSocket API stage name must be 1 to 128 characters of letters, digits, hyphens \(-\) and underscores \(_\)\.$/);
+    expect(() => validateStageName('a'.repeat(129))).toThrow(/Invalid stageName/);
+    expect(() => validateStageName('$default')).toThrow(/Invalid stageName '\$default'/);
+    expect(() => validateStageName('prod stage')).toThrow(/Invalid stageName/);
+  });
+
+  test('GIVEN fanoutConcurrency at the boundaries WHEN validated THEN 1 and 1000 pass, 0, 1001 and 2.5 are refused with the rule', () => {
+    // kills: `< 1` → `<= 1`, `> MAX` → `>= MAX`, Number.isInteger removed
+    expect(() => validateFanoutConcurrency(1)).not.toThrow();
+    expect(() => validateFanoutConcurrency(1000)).not.toThrow();
+    for (const bad of [0, 1001, 2.5]) {
+      expect(() => validateFanoutConcurrency(bad)).toThrow(
+        new RegExp(`^Invalid fanoutConcurrency ${bad}: it must be a whole number from 1 to 1000 \\(the most PostToConnection calls the sendmessage handler makes at once\\)\\.$`),
+      );
+    }
   });
 });

@@ -1,0 +1,38 @@
+// StrykerJS config for `npm run mutate` (not part of CI). One module per run, chosen by WSGATE_MUTATE_MODULE
+// (see stryker/modules.mjs); stryker/run.mjs runs them all in turn and writes reports/mutation/.
+import { MODULES } from './modules.mjs';
+
+const name = process.env.WSGATE_MUTATE_MODULE ?? 'messenger';
+const module = MODULES[name];
+if (!module) throw new Error(`WSGATE_MUTATE_MODULE: unknown module "${name}" (one of ${Object.keys(MODULES).join(', ')})`);
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  testRunnerNodeArgs: ['--max-old-space-size=2048'],
+  jest: {
+    projectType: 'custom',
+    configFile: 'jest.config.js',
+    // Only this module's tests: testMatch replaces the project's `**/*.test.ts`.
+    config: { testMatch: module.tests.map((t) => `<rootDir>/${t}`) },
+    enableFindRelatedTests: false,
+  },
+  mutate: module.mutate,
+  coverageAnalysis: 'perTest',
+  // Static mutants (module-level constants) would re-run every test for each mutant; they are reported as
+  // ignored instead (their count is in the summary).
+  ignoreStatic: true,
+  concurrency: Number(process.env.WSGATE_MUTATE_CONCURRENCY ?? 2),
+  timeoutMS: 15000,
+  timeoutFactor: 2,
+  // The sandbox copies the project: leave out what no unit test reads (the emulator's data dir is ~0.5 GB).
+  ignorePatterns: ['.wsgate', 'cdk.out*', 'bench/.work', 'web/dist', 'reports', 'coverage', '.jsii', 'tsconfig.tsbuildinfo', 'test/.work'],
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: true,
+  reporters: ['json', 'clear-text', 'progress'],
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  thresholds: { high: 90, low: 80, break: null },
+  logLevel: 'info',
+  fileLogLevel: 'off',
+};
