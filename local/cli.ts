@@ -28,6 +28,7 @@ Options:
   --init-timeout SECONDS    budget of a function instance's init phase (default: 10, as on Lambda)
   --static DIR              serve DIR at /_wsgate/app/ (the browser demo)
   --local-secret VALUE      key Secrets Manager answers with, and dev tokens are signed with
+  --no-iam                  do not check SigV4 signatures and IAM policies (local IAM is on by default)
   --help                    show this help
 
 Also served: GET /_wsgate/token?user=NAME (a development token for the app's authorizer),
@@ -166,6 +167,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
       case '--local-secret':
         options.localSecret = value();
         break;
+      case '--no-iam':
+        options.iam = false;
+        break;
       default:
         if (flag.startsWith('-')) throw new UsageError(`Unknown option ${flag}`);
         if (assemblyDir !== undefined) throw new UsageError(`Unexpected argument "${flag}" (the assembly folder is ${assemblyDir})`);
@@ -260,6 +264,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${e.stackName} ${e.apiName} stage ${e.stage}: ${e.websocketUrl}  @connections: ${e.callbackUrl}\n`);
   }
   process.stdout.write(`dev token: ${emulator.tokenUrl}\n`);
+  if (emulator.developerCredentials) {
+    const key = emulator.developerCredentials;
+    process.stdout.write(`local IAM on: sign @connections calls from scripts with AWS_ACCESS_KEY_ID=${key.accessKeyId} AWS_SECRET_ACCESS_KEY=${key.secretAccessKey} (--no-iam turns checks off)\n`);
+  } else {
+    process.stdout.write('local IAM off (--no-iam): signatures and policies are not checked\n');
+  }
   const routed = new Set(emulator.model.apis.flatMap((api) => api.routes.flatMap((r) => [r.functionId, r.authorizer?.functionId])));
   const stacks = new Set(emulator.model.apis.map((api) => api.stackName));
   const unrouted = Object.values(emulator.model.functions).filter((fn) => stacks.has(fn.stackName) && !routed.has(fn.id));

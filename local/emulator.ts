@@ -5,6 +5,7 @@
  * assembly can be invoked, routed or not, through `/_wsgate/functions/{name}/invoke` (gateway/function-endpoints.ts).
  */
 import { loadAssembly } from './assembly/load';
+import { DEVELOPER_CREDENTIALS, IamAuthority } from './iam/credentials';
 import { readStacks } from './assembly/manifest';
 import type { StackArtifact } from './assembly/template';
 import { LOCAL_SECRET_DEFAULT } from './dev-token';
@@ -15,6 +16,7 @@ import type { AssemblyModel, FunctionInvoker, InvocationOutcome } from './model'
 import { createInvoker } from './runtime/invoker';
 import type { LogSink } from './runtime/instance';
 import { createCertificate } from './services/certificate';
+import { startDynamoIamProxy } from './services/dynamo-iam-proxy';
 import { createTables, startLocalDynamo } from './services/local-dynamo';
 import { startSecretsService } from './services/secrets-service';
 
@@ -45,12 +47,22 @@ export interface EmulatorOptions {
   readonly log?: (line: string) => void;
   /** Function output. @default each line to stderr, prefixed with the function id */
   readonly functionLog?: LogSink;
+  /**
+   * Local IAM: functions get credentials bound to their execution role, and every call they make to DynamoDB,
+   * Secrets Manager and `@connections` is SigV4-verified and checked against that role's policies; `@connections`
+   * refuses unsigned requests (sign with DEVELOPER_CREDENTIALS from scripts). false: nothing is checked.
+   * @default true
+   */
+  readonly iam?: boolean;
 }
 
 export interface RunningEmulator {
   readonly port: number;
   readonly endpoints: StageEndpoint[];
+  /** The local DynamoDB itself (not IAM-checked: for tests and tools that inspect the tables). */
   readonly dynamodbEndpoint: string;
+  /** The key scripts sign `@connections` calls with when local IAM is on (its policy allows everything). @default - undefined with iam: false */
+  readonly developerCredentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly tokenUrl: string;
   /** `http://127.0.0.1:PORT/_wsgate/functions`: GET lists the functions, POST `{url}/{name}/invoke` invokes one. */
   readonly functionsUrl: string;
@@ -146,8 +158,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const dynamo = await startLocalDynamo({ endpoint: options.dynamodbEndpoint });
     stopOnFailure.push(() => dynamo.close());
     await createTables(dynamo.endpoint, model.tables);
+    const region = options.region ?? model.apis[0].region;
+    const accountId = options.accountId ?? model.apis[0].accountId;
+    const iam = options.iam === false ? undefined : new IamAuthority({ functions: model.functions, accountId, log: options.log });
+    const dynamoProxy = iam ? await startDynamoIamProxy({ target: dynamo.endpoint, iam, log: options.log }) : undefined;
+    if (dynamoProxy) stopOnFailure.push(() => dynamoProxy.close());
     const secret = options.localSecret ?? LOCAL_SECRET_DEFAULT;
-    const secrets = await startSecretsService({ secrets: model.secrets, secretValue: secret });
+    const secrets = await startSecretsService({ secrets: model.secrets, secretValue: secret, iam, region, accountId });
     stopOnFailure.push(() => secrets.close());
     const regions = [...new Set(model.apis.map((a) => a.region))];
     const gatewayHosts = regions.flatMap((r) => [`*.execute-api.${r}.amazonaws.com`, `*.execute-api.${r}.amazonaws.com.cn`]);
@@ -167,14 +184,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         functionEndpoints({ functions: model.functions, invoker, routes: routesByFunction(model), log: options.log }),
       ),
       log: options.log,
+      iam,
     });
     stopOnFailure.unshift(() => gateway.close());
     invoker.attach(
       createInvoker({
         functions: model.functions,
-        region: options.region ?? model.apis[0].region,
-        accountId: options.accountId ?? model.apis[0].accountId,
-        dynamodb: dynamo.endpoint,
+        region,
+        accountId,
+        dynamodb: dynamoProxy?.endpoint ?? dynamo.endpoint,
+        ...(iam ? { credentialsFor: (functionId: string) => iam.credentialsFor(functionId) } : {}),
         secretsManager: secrets.endpoint,
         gatewayHosts,
         gatewayPort: gateway.port,
@@ -189,10 +208,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       port: gateway.port,
       endpoints: gateway.endpoints,
       dynamodbEndpoint: dynamo.endpoint,
+      ...(iam ? { developerCredentials: DEVELOPER_CREDENTIALS } : {}),
       tokenUrl: `${base}${TOKEN_PATH}?user=NAME`,
       functionsUrl: `${base}${FUNCTIONS_PATH}`,
       appUrl: options.staticDir ? `${base}${APP_PATH}` : undefined,
-      warnings: model.warnings ?? [],
+      warnings: [...(model.warnings ?? []), ...(iam?.warnings ?? [])],
       model,
       async close(): Promise<void> {
         if (closed) return;
@@ -201,6 +221,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         await gateway.close();
         await invoker.close();
         await secrets.close();
+        await dynamoProxy?.close();
         await dynamo.close();
       },
     };

@@ -34,6 +34,22 @@ export interface FunctionModel {
   readonly accountId?: string;
   /** Why the emulator cannot run it (non-Node runtime, missing asset, unresolvable environment); invoking it fails. */
   readonly unsupported?: string;
+  /** Its execution role, when the role is a resource of the assembly (local IAM checks its calls). @default - not checked */
+  readonly role?: RoleModel;
+}
+
+/** An execution role of the template and the policies attached to it, intrinsics resolved. */
+export interface RoleModel {
+  /** `StackName/LogicalId`. */
+  readonly id: string;
+  readonly roleName: string;
+  readonly arn: string;
+  /** Inline policies, AWS::IAM::Policy and customer managed policies of the template attached to it. */
+  readonly policies: ReadonlyArray<{ readonly name: string; readonly document: unknown }>;
+  /** Managed policy ARNs that are not resources of the template (AWS managed policies). */
+  readonly managedPolicyArns: readonly string[];
+  /** Statements that could not be resolved (skipped: they grant nothing locally). */
+  readonly warnings: readonly string[];
 }
 
 /** Authorizer attached to a `$connect` route (only REQUEST Lambda authorizers exist for WebSocket). */

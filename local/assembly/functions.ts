@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FunctionModel } from '../model';
+import { FunctionModel, RoleModel } from '../model';
 import { AssemblyError, where } from './errors';
 import { StackResolver } from './intrinsics';
 import { StackArtifact } from './template';
@@ -64,6 +64,7 @@ export function readFunctions(stack: StackArtifact, resolver: StackResolver, war
       region: resolver.region,
       accountId: resolver.accountId,
       ...(unsupported ? { unsupported } : {}),
+      ...roleOf(stack, resolver, props.Role),
     });
   }
   return out;
@@ -116,4 +117,69 @@ export function assetSourceByObjectKey(assemblyDir: string): Map<string, string>
     }
   }
   return out;
+}
+
+/** The execution role (`Fn::GetAtt [Role, Arn]` of a role of this stack) with its policies, for local IAM. */
+function roleOf(stack: StackArtifact, resolver: StackResolver, roleValue: unknown): { role?: RoleModel } {
+  const getAtt = (roleValue as { 'Fn::GetAtt'?: unknown } | undefined)?.['Fn::GetAtt'];
+  const roleId = Array.isArray(getAtt) && getAtt[1] === 'Arn' ? String(getAtt[0]) : undefined;
+  const resources = resolver.resources;
+  if (!roleId || resources[roleId]?.Type !== 'AWS::IAM::Role') return {};
+  const warnings: string[] = [];
+  const resolveDocument = (document: unknown, ownerId: string, name: string): unknown => {
+    const doc = (document ?? {}) as { Statement?: unknown };
+    const raw = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement === undefined ? [] : [doc.Statement];
+    const Statement = raw.flatMap((statement, index) => {
+      try {
+        return [resolver.resolve(statement, ownerId, `PolicyDocument.Statement.${index}`)];
+      } catch (e) {
+        if (!(e instanceof AssemblyError)) throw e;
+        warnings.push(`${name}: statement ${index} is skipped (${e.message})`);
+        return [];
+      }
+    });
+    return { Statement };
+  };
+  const refersToRole = (value: unknown): boolean =>
+    Array.isArray(value) && value.some((r) => (r as { Ref?: unknown })?.Ref === roleId);
+  const roleProps = resources[roleId].Properties ?? {};
+  const policies: Array<{ name: string; document: unknown }> = [];
+  for (const inline of (Array.isArray(roleProps.Policies) ? roleProps.Policies : []) as Array<{ PolicyName?: unknown; PolicyDocument?: unknown }>) {
+    const name = `${where(stack.stackName, roleId)} inline ${typeof inline.PolicyName === 'string' ? inline.PolicyName : '?'}`;
+    policies.push({ name, document: resolveDocument(inline.PolicyDocument, roleId, name) });
+  }
+  const managedRefs = new Set<string>();
+  const managedArns: string[] = [];
+  for (const [index, arn] of (Array.isArray(roleProps.ManagedPolicyArns) ? roleProps.ManagedPolicyArns : []).entries()) {
+    const ref = (arn as { Ref?: unknown })?.Ref;
+    if (typeof ref === 'string' && resources[ref]?.Type === 'AWS::IAM::ManagedPolicy') {
+      managedRefs.add(ref);
+      continue;
+    }
+    try {
+      managedArns.push(resolver.resolveString(arn, roleId, `Properties.ManagedPolicyArns.${index}`));
+    } catch (e) {
+      if (!(e instanceof AssemblyError)) throw e;
+      warnings.push(`${where(stack.stackName, roleId)}: managed policy ${index} is skipped (${e.message})`);
+    }
+  }
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (!resolver.isDeployed(logicalId)) continue;
+    const attached =
+      (resource.Type === 'AWS::IAM::Policy' && refersToRole(resource.Properties?.Roles)) ||
+      (resource.Type === 'AWS::IAM::ManagedPolicy' && (managedRefs.has(logicalId) || refersToRole(resource.Properties?.Roles)));
+    if (!attached) continue;
+    const name = where(stack.stackName, logicalId);
+    policies.push({ name, document: resolveDocument(resource.Properties?.PolicyDocument, logicalId, name) });
+  }
+  return {
+    role: {
+      id: where(stack.stackName, roleId),
+      roleName: String(resolver.ref(roleId, roleId, 'Ref')),
+      arn: String(resolver.getAtt(roleId, 'Arn', roleId, 'Arn')),
+      policies,
+      managedPolicyArns: managedArns,
+      warnings,
+    },
+  };
 }

@@ -11,6 +11,7 @@ import { disconnectEvent, type ConnectionFacts, type HandshakeRequest } from './
 import { decideHandshake, type GatewayLog } from './handshake';
 import { rejectUpgrade, sendJson } from './http-responses';
 import { newGatewayId } from './ids';
+import type { IamAuthority } from '../iam/credentials';
 import { handleConnectionsRequest, matchConnectionsPath } from './management-api';
 import { handleMessage, MessageRouter } from './messages';
 import { SharedPortServer, type TlsIdentity } from './shared-port-server';
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   readonly extraHttp?: ExtraHttpHandler;
   /** @default - lines are dropped */
   readonly log?: GatewayLog;
+  /** SigV4 and IAM on `@connections` (local/iam). @default - `@connections` answers unsigned requests */
+  readonly iam?: IamAuthority;
 }
 
 export interface StageEndpoint {
@@ -200,7 +203,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const management = matchConnectionsPath(url.pathname);
-      if (management) return await handleConnectionsRequest(req, res, management, resolver, connections);
+      if (management) return await handleConnectionsRequest(req, res, management, resolver, connections, options.iam);
       if (options.extraHttp && (await options.extraHttp(req, res, url))) return;
       req.resume();
       const target = resolver.resolve(req.headers.host, url.pathname);

@@ -7,6 +7,7 @@ import type { WebSocketApiModel } from '../model';
 import { GOING_AWAY, type Connection } from './connection';
 import { readBody, sendAwsError, sendJson } from './http-responses';
 import type { StageResolver } from './stage-resolver';
+import type { IamAuthority } from '../iam/credentials';
 
 /** PostToConnection `Data` limit: 128 KB (spec §5, model max 131072). */
 export const MAX_POST_BYTES = 131072;
@@ -31,6 +32,7 @@ export async function handleConnectionsRequest(
   path: { prefix: string; encodedId: string },
   resolver: StageResolver,
   connections: ReadonlyMap<string, Connection>,
+  iam?: IamAuthority,
 ): Promise<void> {
   let api: WebSocketApiModel | undefined = resolver.apiFromHost(req.headers.host);
   let stageName: string | undefined;
@@ -57,9 +59,28 @@ export async function handleConnectionsRequest(
     (api === undefined || connection.api === api) &&
     (stageName === undefined || connection.stage === stageName);
 
+  // Every caller signs with SigV4 and needs execute-api:ManageConnections on
+  // arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/@connections/{id} (checked before the id is looked up).
+  let body: Buffer | undefined = Buffer.alloc(0);
+  if (iam) {
+    body = await readBody(req, MAX_POST_BYTES);
+    if (body === undefined) {
+      sendAwsError(res, 413, 'PayloadTooLargeException', `Data is larger than ${MAX_POST_BYTES} bytes`);
+      return;
+    }
+    const target = api ?? connection?.api;
+    const stage = stageName ?? connection?.stage ?? '*';
+    const arn = `arn:aws:execute-api:${target?.region ?? 'us-east-1'}:${target?.accountId ?? '123456789012'}:${target?.apiId ?? '*'}/${stage}/${req.method}/@connections/${id}`;
+    const outcome = iam.authorize({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, 'execute-api', 'execute-api:ManageConnections', [arn]);
+    if (!outcome.ok) {
+      if (outcome.kind === 'signature') return sendAwsError(res, 403, outcome.failure.errorType, outcome.failure.message);
+      return sendJson(res, 403, { Message: outcome.message }, { 'x-amzn-ErrorType': 'AccessDeniedException' });
+    }
+  }
+
   switch (req.method) {
     case 'POST': {
-      const data = await readBody(req, MAX_POST_BYTES);
+      const data = iam ? body : await readBody(req, MAX_POST_BYTES);
       if (data === undefined) {
         sendAwsError(res, 413, 'PayloadTooLargeException', `Data is larger than ${MAX_POST_BYTES} bytes`);
         return;

@@ -22,6 +22,11 @@ export interface LocalEndpoints {
   readonly gatewayPort?: number;
   /** PEM file of the emulator's certificate → NODE_EXTRA_CA_CERTS. */
   readonly caFile?: string;
+  /**
+   * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN bound to the function's execution role (local IAM).
+   * @default LOCAL_CREDENTIALS for every function
+   */
+  readonly credentialsFor?: (functionId: string) => Record<string, string> | undefined;
 }
 
 /** The folder holding wsgate's `@aws-sdk/*` (hoisted or not), for NODE_PATH. */
@@ -51,7 +56,7 @@ export function lambdaEnvironment(fn: FunctionModel, region: string, accountId: 
     TZ: ':UTC',
     PATH: '/usr/local/bin:/usr/bin:/bin',
     NODE_PATH: sdkNodeModules(),
-    ...LOCAL_CREDENTIALS,
+    ...(endpoints.credentialsFor?.(fn.id) ?? LOCAL_CREDENTIALS),
     WSGATE_ACCOUNT_ID: accountId,
     // The emulator may run on an older Node.js than the function's runtime (nodejs22.x); the SDK's
     // "upgrade Node" warning would then fill every function's log with a line Lambda never prints.

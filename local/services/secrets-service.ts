@@ -5,6 +5,7 @@
  */
 import * as http from 'http';
 import { AddressInfo } from 'net';
+import type { IamAuthority } from '../iam/credentials';
 
 export const LOCAL_SECRET_FALLBACK = 'wsgate-local-development-secret';
 
@@ -13,6 +14,11 @@ export interface SecretsServiceOptions {
   readonly secrets: Record<string, string>;
   /** SecretString every secret answers with. @default 'wsgate-local-development-secret' (LOCAL_SECRET_DEFAULT) */
   readonly secretValue?: string;
+  /** Verifies signatures and checks `secretsmanager:GetSecretValue` on the secret's ARN. @default - any caller is answered */
+  readonly iam?: IamAuthority;
+  /** For secrets the template does not have (only named in refusals). @default 'us-east-1' / '123456789012' */
+  readonly region?: string;
+  readonly accountId?: string;
 }
 
 export interface SecretsService {
@@ -68,6 +74,18 @@ export async function startSecretsService(options: SecretsServiceOptions): Promi
         return;
       }
       const arn = byId.get(input.SecretId);
+      if (options.iam) {
+        const secretId = input.SecretId;
+        const resource = arn ?? (secretId.startsWith('arn:') ? secretId : `arn:aws:secretsmanager:${options.region ?? 'us-east-1'}:${options.accountId ?? '123456789012'}:secret:${secretId}`);
+        const outcome = options.iam.authorize(
+          { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) },
+          'secretsmanager', 'secretsmanager:GetSecretValue', [resource],
+        );
+        if (!outcome.ok) {
+          if (outcome.kind === 'signature') return fail(400, outcome.failure.errorType, outcome.failure.message);
+          return fail(400, 'AccessDeniedException', outcome.message);
+        }
+      }
       if (!arn) {
         fail(400, 'ResourceNotFoundException', `Secrets Manager can't find the specified secret: ${input.SecretId} (the emulator knows only the template's secrets)`);
         return;

@@ -14,6 +14,7 @@ import { App } from 'aws-cdk-lib';
 import { ChatStack } from '../../bin/chat-stack';
 import { signDevToken } from '../../local/dev-token';
 import { startEmulator, type RunningEmulator } from '../../local/emulator';
+import { DEVELOPER_CREDENTIALS } from '../../local/iam/credentials';
 import { parseCli } from '../../local/cli';
 import { eventually, QueuedClient } from './gateway-test-kit';
 
@@ -159,7 +160,7 @@ describe('the example chat through the emulator (design.md protocol table)', () 
     const sdk = new ApiGatewayManagementApiClient({
       endpoint: emulator.endpoints[0].callbackUrl,
       region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: DEVELOPER_CREDENTIALS,
     });
     const info = await sdk.send(new GetConnectionCommand({ ConnectionId: connectionId }));
     expect(info.Identity?.SourceIp).toBe('127.0.0.1');

@@ -12,6 +12,7 @@ import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk
 import { App } from 'aws-cdk-lib';
 import { TickerStack } from '../../bin/ticker-stack';
 import { startEmulator, type RunningEmulator } from '../../local/emulator';
+import { DEVELOPER_CREDENTIALS } from '../../local/iam/credentials';
 import { QueuedClient } from './gateway-test-kit';
 import { invokeFunction, ROOT, tableEventually } from './support/emulator-kit';
 
@@ -48,7 +49,7 @@ beforeAll(async () => {
   sdk = new ApiGatewayManagementApiClient({
     endpoint: emulator.endpoints[0].callbackUrl,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: DEVELOPER_CREDENTIALS,
   });
 });
 

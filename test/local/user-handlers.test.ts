@@ -11,6 +11,7 @@ import { ApiGatewayManagementApiClient, DeleteConnectionCommand } from '@aws-sdk
 import { App } from 'aws-cdk-lib';
 import { signDevToken } from '../../local/dev-token';
 import { startEmulator, type RunningEmulator } from '../../local/emulator';
+import { DEVELOPER_CREDENTIALS } from '../../local/iam/credentials';
 import { FIXTURE_AUDIENCE, FIXTURE_ISSUER, USER_HANDLERS, UserHandlersStack } from './fixtures/user-handlers/user-handlers-stack';
 import { QueuedClient } from './gateway-test-kit';
 import { bundleLikeAUser, ensureRuntimeBuilt, invokeFunction, scanTable, tableEventually } from './support/emulator-kit';
@@ -164,7 +165,7 @@ describe('user handlers on every route, through the emulator', () => {
     const sdk = new ApiGatewayManagementApiClient({
       endpoint: emulator.endpoints[0].callbackUrl,
       region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: DEVELOPER_CREDENTIALS,
     });
     await sdk.send(new DeleteConnectionCommand({ ConnectionId: ids.ivy }));
 

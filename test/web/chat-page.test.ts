@@ -20,6 +20,7 @@ import { Browser, Page, chromium } from 'playwright-core';
 import { ChatStack } from '../../bin/chat-stack';
 import { signDevToken } from '../../local/dev-token';
 import { RunningEmulator, startEmulator } from '../../local/emulator';
+import { DEVELOPER_CREDENTIALS } from '../../local/iam/credentials';
 
 const ROOT = join(__dirname, '..', '..');
 const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -262,7 +263,7 @@ describeInBrowser('chat page (web/) in Chromium against the emulator', () => {
     const management = new ApiGatewayManagementApiClient({
       endpoint: callbackUrl,
       region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: DEVELOPER_CREDENTIALS,
     });
     const page = await openChat('frank');
     const connectionId = await connectionIdOf('frank');

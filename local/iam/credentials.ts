@@ -1,0 +1,135 @@
+/**
+ * Local identities: every function gets credentials bound to its execution role (minted at emulator start, new
+ * each run), and one documented developer key stands for a person or a script (AWS CLI, tests, load tools).
+ * `IamAuthority.authorize` verifies a request's SigV4 signature, finds the identity, and evaluates its role's
+ * policies for the action and resource; the answer names what is missing.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { FunctionModel } from '../model';
+import { ADMINISTRATOR_ACCESS, managedPolicyDocument, PolicyEvaluator, type Decision, type PolicySource } from './policy';
+import { verifySigV4, type SignableRequest, type SigV4Failure } from './sigv4';
+
+/** The developer key: signs requests of tools and scripts; its policy allows everything. Printed at start. */
+export const DEVELOPER_CREDENTIALS = {
+  accessKeyId: 'AKIAWSGATELOCALDEV01',
+  secretAccessKey: 'wsgate-local-developer-secret-key-0000001',
+} as const;
+
+export interface LocalIdentity {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  /** What AWS names in its errors: `arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION` or the developer's user ARN. */
+  readonly arn: string;
+  readonly accountId: string;
+  /** For log lines: `function Stack/Id (role RoleName)` or `developer key`. */
+  readonly label: string;
+  /** The role's policies; undefined when the role is not in the template (calls are then not checked). */
+  readonly policy?: PolicyEvaluator;
+}
+
+export type AuthorizeResult =
+  | { readonly ok: true; readonly identity: LocalIdentity; readonly decision?: Decision }
+  | { readonly ok: false; readonly kind: 'signature'; readonly failure: SigV4Failure }
+  | { readonly ok: false; readonly kind: 'denied'; readonly identity: LocalIdentity; readonly decision: Decision; readonly message: string };
+
+export interface IamAuthorityOptions {
+  readonly functions: Readonly<Record<string, FunctionModel>>;
+  readonly accountId: string;
+  /** A line per refusal (which statement was missing) and per start-up warning. @default - dropped */
+  readonly log?: (line: string) => void;
+}
+
+/** What AWS says when an identity policy does not allow an action. */
+export function deniedMessage(identity: LocalIdentity, action: string, resource: string, decision: Decision): string {
+  const why = decision.reason === 'explicit deny' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`;
+  return `User: ${identity.arn} is not authorized to perform: ${action} on resource: ${resource} ${why}`;
+}
+
+export class IamAuthority {
+  readonly warnings: string[] = [];
+  private readonly byKey = new Map<string, LocalIdentity>();
+  private readonly byFunction = new Map<string, LocalIdentity>();
+  private readonly log: (line: string) => void;
+
+  constructor(options: IamAuthorityOptions) {
+    this.log = options.log ?? (() => undefined);
+    const developer: LocalIdentity = {
+      ...DEVELOPER_CREDENTIALS,
+      arn: `arn:aws:iam::${options.accountId}:user/wsgate-local-developer`,
+      accountId: options.accountId,
+      label: 'developer key',
+      policy: new PolicyEvaluator('the developer key', [ADMINISTRATOR_ACCESS]),
+    };
+    this.byKey.set(developer.accessKeyId, developer);
+    const nonce = randomBytes(16).toString('hex');
+    const evaluators = new Map<string, PolicyEvaluator>();
+    for (const fn of Object.values(options.functions)) {
+      const accountId = fn.accountId ?? options.accountId;
+      const role = fn.role;
+      let policy: PolicyEvaluator | undefined;
+      if (role) {
+        policy = evaluators.get(role.id);
+        if (!policy) {
+          const sources: PolicySource[] = [...role.policies];
+          for (const arn of role.managedPolicyArns) {
+            const document = managedPolicyDocument(arn);
+            if (document) sources.push({ name: arn, document });
+            else this.warnings.push(`${fn.id}: managed policy ${arn} is not known to the emulator; it grants nothing locally`);
+          }
+          policy = new PolicyEvaluator(`role ${role.roleName}`, sources);
+          this.warnings.push(...policy.warnings, ...role.warnings);
+          evaluators.set(role.id, policy);
+        }
+      } else {
+        this.warnings.push(`${fn.id}: its execution role is not a resource of the assembly; its calls to local services are not IAM-checked`);
+      }
+      const digest = createHash('sha256').update(`${nonce}\n${fn.id}`).digest();
+      const identity: LocalIdentity = {
+        accessKeyId: `ASIA${digest.toString('base64').replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 16).padEnd(16, 'X')}`,
+        secretAccessKey: randomBytes(30).toString('base64'),
+        sessionToken: randomBytes(48).toString('base64'),
+        arn: `arn:aws:sts::${accountId}:assumed-role/${role?.roleName ?? 'unknown-role'}/${fn.functionName}`,
+        accountId,
+        label: `function ${fn.id}${role ? ` (role ${role.roleName})` : ''}`,
+        policy,
+      };
+      this.byKey.set(identity.accessKeyId, identity);
+      this.byFunction.set(fn.id, identity);
+    }
+  }
+
+  /** The AWS_* credential variables of a function's processes. */
+  credentialsFor(functionId: string): Record<string, string> | undefined {
+    const identity = this.byFunction.get(functionId);
+    if (!identity) return undefined;
+    return {
+      AWS_ACCESS_KEY_ID: identity.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: identity.secretAccessKey,
+      AWS_SESSION_TOKEN: identity.sessionToken!,
+    };
+  }
+
+  /** Verifies the signature (signing name `service`), then checks `action` on each of `resources`. */
+  authorize(request: SignableRequest, service: string, action: string | ((identity: LocalIdentity) => Array<[string, string]>), resources?: readonly string[]): AuthorizeResult {
+    let found: LocalIdentity | undefined;
+    const signed = verifySigV4(request, (key) => (found = this.byKey.get(key))?.secretAccessKey, service);
+    if ('errorType' in signed) return { ok: false, kind: 'signature', failure: signed };
+    const identity = found!;
+    if ((identity.sessionToken ?? undefined) !== signed.sessionToken) {
+      return { ok: false, kind: 'signature', failure: { errorType: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' } };
+    }
+    if (!identity.policy) return { ok: true, identity };
+    const checks: Array<[string, string]> = typeof action === 'function' ? action(identity) : (resources ?? []).map((r) => [action, r]);
+    let last: Decision | undefined;
+    for (const [act, resource] of checks) {
+      const decision = identity.policy.evaluate(act, resource);
+      if (!decision.allowed) {
+        this.log(`IAM: ${identity.label} refused ${act} on ${resource}: ${decision.detail}`);
+        return { ok: false, kind: 'denied', identity, decision, message: deniedMessage(identity, act, resource, decision) };
+      }
+      last = decision;
+    }
+    return { ok: true, identity, ...(last ? { decision: last } : {}) };
+  }
+}

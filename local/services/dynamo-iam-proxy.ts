@@ -1,0 +1,117 @@
+/**
+ * The DynamoDB endpoint functions see when local IAM is on: verifies each request's SigV4 signature, evaluates
+ * the caller's role for the operation (`dynamodb:{Operation}`) on every table / index ARN the request names, and
+ * forwards allowed requests unchanged to the real local DynamoDB (dynalite or DynamoDB Local). Refusals use
+ * DynamoDB's JSON error shape (`__type` `com.amazon.coral.service#...`, HTTP 400).
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { IamAuthority, LocalIdentity } from '../iam/credentials';
+
+export interface DynamoIamProxy {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+type Body = Record<string, unknown>;
+
+const TRANSACT_ACTIONS: Record<string, string> = {
+  Put: 'PutItem', Delete: 'DeleteItem', Update: 'UpdateItem', ConditionCheck: 'ConditionCheckItem', Get: 'GetItem',
+};
+
+/**
+ * `[action, resource]` pairs AWS checks for one DynamoDB request. Batch operations need their own action on
+ * every table; transactions need the item action of each part; Query / Scan with IndexName act on the index ARN.
+ */
+export function dynamoChecks(operation: string, body: Body, region: string, accountId: string): Array<[string, string]> {
+  const table = (name: unknown): string => `arn:aws:dynamodb:${region}:${accountId}:table/${String(name)}`;
+  const action = `dynamodb:${operation}`;
+  switch (operation) {
+    case 'BatchGetItem':
+    case 'BatchWriteItem':
+      return Object.keys((body.RequestItems as object | undefined) ?? {}).map((name) => [action, table(name)]);
+    case 'TransactWriteItems':
+    case 'TransactGetItems':
+      return ((body.TransactItems as Array<Record<string, { TableName?: unknown }>> | undefined) ?? []).flatMap((item) =>
+        Object.entries(item).map(([kind, part]) => [`dynamodb:${TRANSACT_ACTIONS[kind] ?? kind}`, table(part?.TableName)] as [string, string]));
+    case 'ListTables':
+    case 'DescribeLimits':
+    case 'DescribeEndpoints':
+      return [[action, '*']];
+    case 'Query':
+    case 'Scan':
+      return [[action, body.IndexName !== undefined ? `${table(body.TableName)}/index/${String(body.IndexName)}` : table(body.TableName)]];
+    default:
+      return [[action, table(body.TableName ?? body.TableArn ?? body.ResourceArn ?? '*')]];
+  }
+}
+
+export async function startDynamoIamProxy(options: { target: string; iam: IamAuthority; log?: (line: string) => void }): Promise<DynamoIamProxy> {
+  const target = new URL(options.target);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const fail = (res: http.ServerResponse, type: string, message: string): void => {
+    const text = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, ...(type === 'AccessDeniedException' ? { Message: message } : { message }) });
+    res.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': Buffer.byteLength(text), 'x-amzn-ErrorType': type });
+    res.end(text);
+  };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_REQUEST_BYTES) chunks.push(c);
+    });
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const operation = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
+      let parsed: Body = {};
+      try {
+        parsed = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
+      } catch {
+        parsed = {};
+      }
+      const outcome = options.iam.authorize(
+        { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body },
+        'dynamodb',
+        (identity: LocalIdentity) => dynamoChecks(operation, parsed, regionOf(req.headers.authorization) ?? 'us-east-1', identity.accountId),
+      );
+      if (!outcome.ok) {
+        if (outcome.kind === 'signature') return fail(res, outcome.failure.errorType, outcome.failure.message);
+        return fail(res, 'AccessDeniedException', outcome.message);
+      }
+      const forward = http.request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers, agent },
+        (upstream) => {
+          res.writeHead(upstream.statusCode ?? 500, upstream.headers);
+          upstream.pipe(res);
+        },
+      );
+      forward.on('error', (err) => {
+        options.log?.(`DynamoDB proxy: ${options.target} failed: ${err.message}`);
+        if (!res.headersSent) fail(res, 'InternalServerError', `The local DynamoDB at ${options.target} did not answer: ${err.message}`);
+        else res.destroy();
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      agent.destroy();
+      server.closeAllConnections?.();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** The region of the credential scope (`Credential=AKID/DATE/REGION/...`). */
+function regionOf(authorization: string | undefined): string | undefined {
+  return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(authorization ?? '')?.[1];
+}
