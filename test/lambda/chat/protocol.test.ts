@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { MAX_TEXT_CHARS, frames, parseChatData, parseChatFrame } from '../../../lambda/chat/protocol';
+import { parseJsonObjectBody } from '../../../lambda/runtime/json-object';
 import { INVALID_FRAMES } from '../support/invalid-frames';
 
 describe('parseChatFrame: a whole frame of the example protocol', () => {
@@ -159,5 +160,118 @@ describe('frames', () => {
       text: 'hi "there"',
       at: 1700000000123,
     });
+  });
+});
+
+/** Examples for what a surviving mutant showed no test pinned down; each comment names the mutant it kills. */
+describe('the body checks before and after JSON.parse (examples)', () => {
+  const EXPECTED = 'expected a JSON object such as {"action":"join","data":{"room":"lobby"}}';
+
+  test('GIVEN a valid message whose text has an escaped quote before brackets WHEN parsed THEN it is accepted (the quote does not end the string)', () => {
+    // GIVEN `a\"` then ten `[` inside the string: counted as nesting only if `\"` were taken as the string's end
+    const body = '{"action":"sendmessage","data":{"text":"a\\"[[[[[[[[[[{{{{"}}';
+    // WHEN / THEN (kills: the backslash skip `i++` removed, `c === 0x5c` → false)
+    expect(parseChatFrame(body)).toEqual({ ok: true, value: { action: 'sendmessage', room: null, text: 'a"[[[[[[[[[[{{{{' } });
+  });
+
+  test('GIVEN an escaped backslash right before the closing quote WHEN parsed THEN the string ends there and the brackets after it count', () => {
+    // GIVEN text `x\` (an escaped backslash), then nine levels of real nesting after the string
+    const deep = `{"a":"x\\\\","b":${'['.repeat(9)}${']'.repeat(9)}}`;
+    // WHEN / THEN (kills: skipping two characters after a backslash, or none)
+    expect(parseJsonObjectBody(deep, EXPECTED)).toEqual({ ok: false, error: `the message nests objects or arrays more than 8 levels deep; ${EXPECTED}` });
+  });
+
+  test('GIVEN objects nested 9 levels WHEN parsed THEN refused as too deep, as arrays are; 8 levels pass the check', () => {
+    // GIVEN
+    const objects = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+    const arrays = (n: number) => `{"a":${'['.repeat(n - 1)}1${']'.repeat(n - 1)}}`;
+    const tooDeep = `the message nests objects or arrays more than 8 levels deep; ${EXPECTED}`;
+    // WHEN / THEN (kills: `c === 0x7b` (`{`) → false, `c === 0x5b` (`[`) → false, `deepest > limit` → `>=`)
+    expect(parseJsonObjectBody(objects(9), EXPECTED)).toEqual({ ok: false, error: tooDeep });
+    expect(parseJsonObjectBody(arrays(9), EXPECTED)).toEqual({ ok: false, error: tooDeep });
+    expect(parseJsonObjectBody(objects(8), EXPECTED).ok).toBe(true);
+    expect(parseJsonObjectBody(arrays(8), EXPECTED).ok).toBe(true);
+  });
+
+  test('GIVEN many sibling objects and arrays, each shallow WHEN parsed THEN accepted (closing brackets end a level)', () => {
+    // GIVEN 12 `[]` and 12 `{}` side by side: depth 2 at most
+    const body = `{${Array.from({ length: 12 }, (_, i) => `"a${i}":[],"o${i}":{}`).join(',')}}`;
+    // WHEN / THEN (kills: `depth--` removed, `c === 0x5d` (`]`) → false, `c === 0x7d` (`}`) → false)
+    expect(parseJsonObjectBody(body, EXPECTED).ok).toBe(true);
+  });
+
+  test.each([
+    ['__proto__ inside an array', '{"action":"join","data":{"room":"lobby"},"list":[1,{"__proto__":{"admin":true}}]}', '__proto__'],
+    ['prototype in a nested object', '{"action":"join","data":{"room":"lobby","x":{"y":{"prototype":1}}}}', 'prototype'],
+    ['constructor inside an array of arrays', '{"list":[[{"constructor":1}]]}', 'constructor'],
+  ])('GIVEN %s WHEN parsed THEN refused, naming the key', (_name, body, key) => {
+    // kills: the array branch of findForbiddenKey removed, `if (found) return found` → skipped, the recursion into values removed
+    expect(parseJsonObjectBody(body, EXPECTED)).toEqual({ ok: false, error: `the key "${key}" is not allowed anywhere in a message; ${EXPECTED}` });
+  });
+
+  test('GIVEN a forbidden key after harmless arrays WHEN parsed THEN it is still found (the search goes on past an array without one)', () => {
+    // kills: returning from the array loop after its first item
+    expect(parseJsonObjectBody('{"a":[1,2],"b":[{"c":1},{"__proto__":1}]}', EXPECTED)).toEqual({
+      ok: false,
+      error: `the key "__proto__" is not allowed anywhere in a message; ${EXPECTED}`,
+    });
+  });
+
+  test('GIVEN a body of exactly 131072 characters WHEN parsed THEN not refused for its size; one more character is', () => {
+    // GIVEN
+    const pad = (n: number) => `{"a":"${'x'.repeat(n - 8)}"}`;
+    // WHEN / THEN (kills: `body.length > MAX_FRAME_CHARS` → `>=`)
+    expect(pad(131072)).toHaveLength(131072);
+    expect(parseJsonObjectBody(pad(131072), EXPECTED).ok).toBe(true);
+    expect(parseJsonObjectBody(pad(131073), EXPECTED)).toEqual({ ok: false, error: 'the message is 131073 characters long; the limit is 131072' });
+  });
+
+  test.each([
+    ['no text', undefined, `the message has no text; ${EXPECTED}`],
+    ['empty', ' \n', `the message is empty; ${EXPECTED}`],
+    ['not JSON', '{', `the message is not valid JSON; ${EXPECTED}`],
+    ['null', 'null', `the message is null; ${EXPECTED}`],
+    ['an array', '[]', `the message is an array; ${EXPECTED}`],
+    ['a boolean', 'true', `the message is a boolean; ${EXPECTED}`],
+  ])('GIVEN a body that is %s WHEN parsed THEN the exact error', (_name, body, error) => {
+    // kills: each message text and the kind selection (`value === null ? ...`) mutated
+    expect(parseJsonObjectBody(body, EXPECTED)).toEqual({ ok: false, error });
+  });
+});
+
+describe('sendmessage and join examples', () => {
+  test.each([
+    ['a room with a space', '{"action":"sendmessage","data":{"room":"the lobby","text":"hi"}}', '"data.room" "the lobby" is not a valid room name; expected 1 to 64 characters of letters, digits, ".", "_" or "-"'],
+    ['a room of 65 characters', JSON.stringify({ action: 'sendmessage', data: { room: 'r'.repeat(65), text: 'hi' } }), `"data.room" ${JSON.stringify('r'.repeat(64))}… is not a valid room name; expected 1 to 64 characters of letters, digits, ".", "_" or "-"`],
+    ['a numeric room', '{"action":"sendmessage","data":{"room":5,"text":"hi"}}', '"data.room" must be a string of 1 to 64 characters of letters, digits, ".", "_" or "-"'],
+    ['an empty room', '{"action":"sendmessage","data":{"room":"","text":"hi"}}', '"data.room" "" is not a valid room name; expected 1 to 64 characters of letters, digits, ".", "_" or "-"'],
+  ])('GIVEN a sendmessage with %s WHEN parsed THEN refused with the room rule (the room is checked, not ignored)', (_name, body, error) => {
+    // kills: the room check on sendmessage skipped (`!parsedRoom.ok` → false), `data.room !== undefined && data.room !== null` → `||`
+    expect(parseChatFrame(body)).toEqual({ ok: false, error });
+  });
+
+  test.each([
+    ['no text', '{"action":"sendmessage","data":{"room":"lobby"}}', '"data.text" is missing; expected {"action":"sendmessage","data":{"room":"lobby","text":"hi"}} (omit "room" to send to everyone)'],
+    ['a numeric text', '{"action":"sendmessage","data":{"text":1}}', '"data.text" must be a string of 1 to 4000 characters'],
+    ['an empty text', '{"action":"sendmessage","data":{"text":""}}', '"data.text" is empty; expected 1 to 4000 characters'],
+    ['a lone surrogate', '{"action":"sendmessage","data":{"text":"\\ud800"}}', '"data.text" contains an unpaired UTF-16 surrogate; expected 1 to 4000 characters of valid Unicode'],
+    ['a DEL character', '{"action":"sendmessage","data":{"text":"a\\u007f"}}', '"data.text" contains a control character; only tab, line feed and carriage return are allowed'],
+    ['an extra field', '{"action":"sendmessage","data":{"text":"x","to":"bob"}}', 'unexpected field "to" in "data"; "data" may only contain "room" and "text", as in {"action":"sendmessage","data":{"room":"lobby","text":"hi"}} (omit "room" to send to everyone)'],
+    ['no data on leave', '{"action":"leave"}', '"data" is missing; expected {"action":"leave","data":{"room":"lobby"}}'],
+    ['an array as data on join', '{"action":"join","data":[]}', '"data" must be an object; expected {"action":"join","data":{"room":"lobby"}}'],
+    ['no room on leave', '{"action":"leave","data":{}}', '"data.room" is missing; expected {"action":"leave","data":{"room":"lobby"}}'],
+    ['an extra top-level field', '{"action":"join","data":{"room":"a"},"x":1}', 'unexpected field "x" in the message; the message may only contain "action" and "data", as in {"action":"join","data":{"room":"lobby"}}'],
+    ['no action', '{"data":{}}', 'the message has no "action" field; expected one of: join, leave, sendmessage'],
+    ['a numeric action', '{"action":1}', '"action" must be a string, one of: join, leave, sendmessage'],
+    ['an unknown action', '{"action":"dance"}', 'unknown action "dance"; expected one of: join, leave, sendmessage'],
+  ])('GIVEN %s WHEN parsed THEN the exact error text', (_name, body, error) => {
+    // kills: the message-text mutants of every rule (each text says what is wrong and what is expected)
+    expect(parseChatFrame(body)).toEqual({ ok: false, error });
+  });
+
+  test('GIVEN text of 4000 characters with tab, LF and CR WHEN parsed THEN accepted; a text with a vertical tab is refused', () => {
+    // kills: the control-character class widened to \t, \n or \r
+    expect(parseChatFrame(JSON.stringify({ action: 'sendmessage', data: { text: `\t\n\r${'x'.repeat(3997)}` } })).ok).toBe(true);
+    expect(parseChatFrame(JSON.stringify({ action: 'sendmessage', data: { text: 'a\u000bb' } })).ok).toBe(false);
   });
 });

@@ -21,6 +21,13 @@ describe('explainUnroutable: the action protocol (a body with "action", or the e
   test('GIVEN an API with no custom routes WHEN explained THEN it says so', () => {
     expect(explainUnroutable('{"action":"x"}', [])).toMatch(/no custom actions/);
   });
+
+  test('GIVEN an action that names an existing route WHEN it still reached $default THEN the message says it could not be routed, not that it is unknown', () => {
+    // GIVEN a body whose action is a route of the API (e.g. the API selects routes by another expression)
+    const body = '{"action":"join","data":{"room":"lobby"}}';
+    // WHEN / THEN (kills: `routeKeys.includes(action)` → false, and the message text emptied)
+    expect(explainUnroutable(body, keys)).toBe('action "join" could not be routed; the actions that exist are: join, leave, sendmessage');
+  });
 });
 
 describe('explainUnroutable: any other route selection expression', () => {
