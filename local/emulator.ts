@@ -5,9 +5,9 @@
  * assembly can be invoked, routed or not, through `/_wsgate/functions/{name}/invoke` (gateway/function-endpoints.ts).
  */
 import { loadAssembly } from './assembly/load';
-import { DEVELOPER_CREDENTIALS, IamAuthority } from './iam/credentials';
 import { readStacks } from './assembly/manifest';
 import type { StackArtifact } from './assembly/template';
+import { DEVELOPER_CREDENTIALS, IamAuthority } from './iam/credentials';
 import { LOCAL_SECRET_DEFAULT } from './dev-token';
 import { devEndpoints, APP_PATH, TOKEN_PATH } from './gateway/dev-endpoints';
 import { functionEndpoints, FUNCTIONS_PATH } from './gateway/function-endpoints';
@@ -17,6 +17,7 @@ import { createInvoker } from './runtime/invoker';
 import type { LogSink } from './runtime/instance';
 import { createCertificate } from './services/certificate';
 import { startDynamoIamProxy } from './services/dynamo-iam-proxy';
+import { jwksEndpoint, LOCAL_ISSUER_KEY_FILE_DEFAULT, loadOrCreateIssuerKeys, redirectableJwksUrls } from './services/jwks';
 import { createTables, startLocalDynamo } from './services/local-dynamo';
 import { startSecretsService } from './services/secrets-service';
 
@@ -48,6 +49,12 @@ export interface EmulatorOptions {
   /** Function output. @default each line to stderr, prefixed with the function id */
   readonly functionLog?: LogSink;
   /**
+   * Where the local identity provider keeps its key pairs. Used when an authorizer has a `JWKS_URL`: the emulator
+   * answers that URL with these keys' public halves and `/_wsgate/token` signs RS256/ES256 tokens with them.
+   * @default '.wsgate/local-issuer-keys.json' under the working directory (created when missing)
+   */
+  readonly issuerKeyFile?: string;
+  /**
    * Local IAM: functions get credentials bound to their execution role, and every call they make to DynamoDB,
    * Secrets Manager and `@connections` is SigV4-verified and checked against that role's policies; `@connections`
    * refuses unsigned requests (sign with DEVELOPER_CREDENTIALS from scripts). false: nothing is checked.
@@ -70,17 +77,19 @@ export interface RunningEmulator {
   readonly appUrl?: string;
   /** What the emulator cannot run or does not check, naming the resource. */
   readonly warnings: readonly string[];
+  /** JWKS URLs of the app's authorizers that the emulator answers itself (with its local issuer's keys). */
+  readonly jwksUrls: readonly string[];
   readonly model: AssemblyModel;
   close(): Promise<void>;
 }
 
 /** `iss` / `aud` of the first authorizer function with JWT_ISSUER / JWT_AUDIENCE in its environment. */
-function tokenClaims(model: AssemblyModel): { issuer?: string; audience?: string } {
+function tokenClaims(model: AssemblyModel): { issuer?: string; audience?: string; jwks?: boolean } {
   for (const api of model.apis) {
     for (const route of api.routes) {
       const fn = route.authorizer ? model.functions[route.authorizer.functionId] : undefined;
       if (fn && (fn.environment.JWT_ISSUER || fn.environment.JWT_AUDIENCE)) {
-        return { issuer: fn.environment.JWT_ISSUER || undefined, audience: fn.environment.JWT_AUDIENCE || undefined };
+        return { issuer: fn.environment.JWT_ISSUER || undefined, audience: fn.environment.JWT_AUDIENCE || undefined, jwks: Boolean(fn.environment.JWKS_URL) };
       }
     }
   }
@@ -167,11 +176,17 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const secrets = await startSecretsService({ secrets: model.secrets, secretValue: secret, iam, region, accountId });
     stopOnFailure.push(() => secrets.close());
     const regions = [...new Set(model.apis.map((a) => a.region))];
-    const gatewayHosts = regions.flatMap((r) => [`*.execute-api.${r}.amazonaws.com`, `*.execute-api.${r}.amazonaws.com.cn`]);
+    // JWKS URLs of the authorizers are answered here too: their hosts are redirected like execute-api's.
+    const jwksUrls = redirectableJwksUrls(Object.values(model.functions).map((f) => f.environment.JWKS_URL).filter((u): u is string => Boolean(u)));
+    const issuerKeys = jwksUrls.length > 0 ? loadOrCreateIssuerKeys(options.issuerKeyFile ?? LOCAL_ISSUER_KEY_FILE_DEFAULT) : undefined;
+    const gatewayHosts = [
+      ...regions.flatMap((r) => [`*.execute-api.${r}.amazonaws.com`, `*.execute-api.${r}.amazonaws.com.cn`]),
+      ...new Set(jwksUrls.map((u) => u.hostname)),
+    ];
     const certificate = await createCertificate(gatewayHosts);
     const invoker = new DeferredInvoker();
     stopOnFailure.push(() => invoker.close());
-    const claims = tokenClaims(model);
+    const { jwks, ...claims } = tokenClaims(model);
     const gateway: Gateway = await startGateway({
       apis: model.apis,
       invoker,
@@ -180,7 +195,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       idleTimeoutMs: options.idleTimeoutMs,
       maxDurationMs: options.maxDurationMs,
       extraHttp: firstOf(
-        devEndpoints({ secret, ...claims, staticDir: options.staticDir }),
+        ...(issuerKeys ? [jwksEndpoint(jwksUrls, issuerKeys)] : []),
+        devEndpoints({ secret, ...claims, staticDir: options.staticDir, ...(issuerKeys && jwks ? { issuerKeys } : {}) }),
         functionEndpoints({ functions: model.functions, invoker, routes: routesByFunction(model), log: options.log }),
       ),
       log: options.log,
@@ -211,6 +227,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       ...(iam ? { developerCredentials: DEVELOPER_CREDENTIALS } : {}),
       tokenUrl: `${base}${TOKEN_PATH}?user=NAME`,
       functionsUrl: `${base}${FUNCTIONS_PATH}`,
+      jwksUrls: jwksUrls.map((u) => u.href),
       appUrl: options.staticDir ? `${base}${APP_PATH}` : undefined,
       warnings: [...(model.warnings ?? []), ...(iam?.warnings ?? [])],
       model,

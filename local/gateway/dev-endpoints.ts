@@ -1,12 +1,15 @@
 /**
  * Development endpoints on the gateway's port, for local use only:
- * - `GET /_wsgate/token?user=NAME` → `{"token": "...", "user": "NAME"}`, an HS256 JWT from `signDevToken`;
+ * - `GET /_wsgate/token?user=NAME[&alg=HS256|RS256|ES256]` → `{"token": "...", "user": "NAME", "alg": "..."}`: an HS256
+ *   JWT from `signDevToken`, or, when the authorizer verifies against a JWKS URL the emulator answers, an RS256 (the
+ *   default then) or ES256 JWT from the local issuer's keys (services/jwks.ts);
  * - `GET /_wsgate/app/...` → files of a static folder (the browser demo), never outside that folder.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { signDevToken } from '../dev-token';
+import { EXAMPLE_AUDIENCE, EXAMPLE_ISSUER, signDevToken } from '../dev-token';
+import { LOCAL_ISSUER_ALGORITHMS, signIssuerToken, type LocalIssuerAlgorithm, type LocalIssuerKeys } from '../services/jwks';
 import type { ExtraHttpHandler } from './gateway';
 import { sendJson } from './http-responses';
 
@@ -21,6 +24,8 @@ export interface DevEndpointsOptions {
   readonly audience?: string;
   /** Folder served at /_wsgate/app/. @default - not served */
   readonly staticDir?: string;
+  /** The local issuer's keys, when the authorizer verifies against a JWKS URL. @default - HS256 tokens only */
+  readonly issuerKeys?: LocalIssuerKeys;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -40,8 +45,22 @@ async function serveToken(res: ServerResponse, url: URL, options: DevEndpointsOp
     sendJson(res, 400, { message: 'Give a user name: GET /_wsgate/token?user=NAME (1 to 128 characters)' });
     return;
   }
-  const token = await signDevToken({ user, secret: options.secret, issuer: options.issuer, audience: options.audience });
-  sendJson(res, 200, { token, user }, { 'Cache-Control': 'no-store' });
+  const alg = url.searchParams.get('alg') ?? (options.issuerKeys ? 'RS256' : 'HS256');
+  if (alg !== 'HS256' && !(options.issuerKeys && (LOCAL_ISSUER_ALGORITHMS as readonly string[]).includes(alg))) {
+    const offered = options.issuerKeys ? ['HS256', ...LOCAL_ISSUER_ALGORITHMS].join(', ') : 'HS256 (no authorizer of the app has a JWKS_URL)';
+    sendJson(res, 400, { message: `alg ${JSON.stringify(alg)} is not offered; use ${offered}` });
+    return;
+  }
+  const token = alg === 'HS256'
+    ? await signDevToken({ user, secret: options.secret, issuer: options.issuer, audience: options.audience })
+    : signIssuerToken({
+      keys: options.issuerKeys!,
+      algorithm: alg as LocalIssuerAlgorithm,
+      user,
+      issuer: options.issuer ?? EXAMPLE_ISSUER,
+      audience: options.audience ?? EXAMPLE_AUDIENCE,
+    });
+  sendJson(res, 200, { token, user, alg }, { 'Cache-Control': 'no-store' });
 }
 
 function serveStatic(res: ServerResponse, url: URL, root: string): void {
