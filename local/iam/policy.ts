@@ -109,7 +109,7 @@ export class PolicyEvaluator {
     const allows = this.statements.filter((s) => s.effect === 'Allow');
     // The closest near miss: a statement of the same service on that resource, else one allowing the action elsewhere.
     const service = `${action.split(':')[0].toLowerCase()}:`;
-    const sameResource = allows.find((s) => s.actionText.toLowerCase().includes(service) && PolicyEvaluator.resourceMatches(s, resource));
+    const sameResource = allows.find((s) => s.actions !== undefined && s.actionText.toLowerCase().includes(service) && PolicyEvaluator.resourceMatches(s, resource));
     const sameAction = allows.find((s) => PolicyEvaluator.actionMatches(s, action));
     const nearMiss = sameResource
       ? `; statement ${sameResource.label} allows ${sameResource.actionText} on that resource, but not ${action}`

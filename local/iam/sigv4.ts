@@ -220,15 +220,22 @@ export function verifySigV4(
   const canonicalHeaders = parsed.signedHeaders
     .map((name) => `${name}:${(header(request.headers, name) ?? '').trim().replace(/\s+/g, ' ')}\n`)
     .join('');
-  const payloadHash = parsed.presigned ? 'UNSIGNED-PAYLOAD' : header(request.headers, 'x-amz-content-sha256') ?? sha256(request.body);
-  const canonicalRequest = [
-    request.method.toUpperCase(), canonicalPath(rawPath), canonicalQuery(pairs), canonicalHeaders, parsed.signedHeaders.join(';'), payloadHash,
-  ].join('\n');
+  // The hash of the body as received (an `x-amz-content-sha256` header cannot vouch for another body); a presigned
+  // URL may also be signed with UNSIGNED-PAYLOAD, as some signers do.
+  const key = signingKey(secret, parsed.date, parsed.region, parsed.service);
   const scope = `${parsed.date}/${parsed.region}/${parsed.service}/aws4_request`;
-  const stringToSign = `${ALGORITHM}\n${parsed.requestTime}\n${scope}\n${sha256(canonicalRequest)}`;
-  const expected = createHmac('sha256', signingKey(secret, parsed.date, parsed.region, parsed.service)).update(stringToSign, 'utf8').digest('hex');
-  const given = Buffer.from(parsed.signature, 'utf8');
-  if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected, 'utf8'))) {
+  const attempt = (payloadHash: string) => {
+    const canonicalRequest = [
+      request.method.toUpperCase(), canonicalPath(rawPath), canonicalQuery(pairs), canonicalHeaders, parsed.signedHeaders.join(';'), payloadHash,
+    ].join('\n');
+    const stringToSign = `${ALGORITHM}\n${parsed.requestTime}\n${scope}\n${sha256(canonicalRequest)}`;
+    const expected = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
+    const given = Buffer.from(parsed.signature, 'utf8');
+    return { canonicalRequest, stringToSign, ok: given.length === expected.length && timingSafeEqual(given, Buffer.from(expected, 'utf8')) };
+  };
+  const first = attempt(sha256(request.body));
+  const { canonicalRequest, stringToSign, ok } = first.ok || !parsed.presigned ? first : attempt('UNSIGNED-PAYLOAD');
+  if (!ok) {
     return {
       errorType: 'InvalidSignatureException',
       message: `${INVALID_SIGNATURE}\n\nThe Canonical String for this request should have been\n'${canonicalRequest}'\n\nThe String-to-Sign should have been\n'${stringToSign}'\n`,
