@@ -25,6 +25,8 @@ export class BundledHandler {
   public static readonly LEAVE = new BundledHandler('leave');
   /** Example chat: send a message to a room or to every connection. */
   public static readonly SEND_MESSAGE = new BundledHandler('sendmessage');
+  /** Sharded delivery: posts one shard of a delivery job (an SQS message) to its recipients. */
+  public static readonly DELIVERY_WORKER = new BundledHandler('delivery-worker');
 
   /** Folder name under `assets/handlers/`, e.g. `join`. */
   public readonly name: string;
@@ -45,6 +47,8 @@ export type GatewaySetting = keyof typeof ENV;
 export interface BundledHandlerDescriptor {
   readonly environment: readonly GatewaySetting[];
   readonly permissions: readonly GatewayPermission[];
+  /** With sharded delivery on, the handler also reads the delivery settings and may enqueue jobs. */
+  readonly enqueuesDeliveryJobs?: boolean;
 }
 
 /**
@@ -79,6 +83,11 @@ const DESCRIPTORS = new Map<BundledHandler, BundledHandlerDescriptor>([
   [BundledHandler.SEND_MESSAGE, {
     environment: ['tableName', 'roomIndex', 'callbackUrl', 'fanoutConcurrency'],
     permissions: [GatewayPermission.READ_CONNECTIONS, GatewayPermission.POST_TO_CONNECTIONS],
+    enqueuesDeliveryJobs: true,
+  }],
+  [BundledHandler.DELIVERY_WORKER, {
+    environment: ['tableName', 'roomIndex', 'callbackUrl', 'fanoutConcurrency'],
+    permissions: [GatewayPermission.READ_CONNECTIONS, GatewayPermission.POST_TO_CONNECTIONS],
   }],
 ]);
 
@@ -89,11 +98,12 @@ export function bundledHandlerDescriptor(handler: BundledHandler): BundledHandle
   return descriptor;
 }
 
-/** Bundled handlers that serve a reserved route and only that route. */
+/** Bundled handlers that serve a reserved route (or the delivery queue) and only that. */
 export const RESERVED_ROUTE_HANDLERS: ReadonlyMap<BundledHandler, string> = new Map([
   [BundledHandler.AUTHORIZER, '$connect (as its authorizer)'],
   [BundledHandler.CONNECT, '$connect'],
   [BundledHandler.DISCONNECT, '$disconnect'],
+  [BundledHandler.DELIVERY_WORKER, 'the delivery queue of sharded delivery (set the gateway\'s delivery prop)'],
 ]);
 
 /** Root of the built handler bundles; the same from `lib/*.ts` and the compiled `lib/*.js`. */

@@ -85,6 +85,21 @@ export class ConnectionsTable extends Construct {
     return onTable.combine(onIndex);
   }
 
+  /**
+   * Allows writing the progress items of delivery jobs (`pk` starting with `job#`) and nothing else:
+   * PutItem with a `dynamodb:LeadingKeys` condition.
+   */
+  public grantWriteDeliveryProgress(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } },
+    });
+    const key = this.table.encryptionKey;
+    return key ? grant.combine(key.grantEncryptDecrypt(grantee)) : grant;
+  }
+
   private grantOnTable(grantee: iam.IGrantable, actions: string[]): iam.Grant {
     const grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.table.tableArn] });
     // A customer-managed key needs KMS permissions too; AWS-managed keys do not.

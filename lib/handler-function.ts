@@ -46,6 +46,8 @@ export interface HandlerFunctionProps extends HandlerFunctionOptions {
   readonly handler: BundledHandler;
   /** Environment variables, named as the runtime reads them. */
   readonly environment: { [name: string]: string };
+  /** Invoked by an SQS event source mapping instead of API Gateway (no integration timeout applies). @default false */
+  readonly invokedByQueue?: boolean;
 }
 
 /**
@@ -63,7 +65,7 @@ export class HandlerFunction extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const timeout = props.timeout ?? Duration.seconds(10);
-    if (!Token.isUnresolved(timeout.toSeconds()) && timeout.toSeconds() > API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS) {
+    if (!props.invokedByQueue && !Token.isUnresolved(timeout.toSeconds()) && timeout.toSeconds() > API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS) {
       Annotations.of(this).addWarningV2(
         'wsgate:handlerTimeoutAboveIntegrationTimeout',
         `The ${props.handler.name} handler's timeout (${timeout.toSeconds()} s) exceeds API Gateway's integration ` +
@@ -90,7 +92,7 @@ export class HandlerFunction extends Construct {
       tracing,
       role,
     });
-    acknowledgeHandlerFunctionFindings(this);
+    acknowledgeHandlerFunctionFindings(this, props.invokedByQueue ?? false);
     if (tracing === lambda.Tracing.ACTIVE) acknowledgeTracingWildcard(this);
     // The role's policy must exist before the function can log its first invocation.
     this.function.node.addDependency(role);

@@ -1,7 +1,11 @@
 export { BundledHandler } from './bundled-handler';
 export { ConnectionsTable } from './connections-table';
+export { ShardedDelivery } from './delivery';
+export type { DeliveryOptions, ShardedDeliveryProps } from './delivery';
 export type { ConnectionsTableProps } from './connections-table';
 export type { HandlerFunctionOptions } from './handler-function';
+export { GatewayDashboard } from './gateway-dashboard';
+export type { GatewayDashboardProps } from './gateway-dashboard';
 export { GatewayPermission } from './gateway-permission';
 export { JwtAuthorizer } from './jwt-authorizer';
 export type { JwtAuthorizerOptions, JwtAuthorizerProps } from './jwt-authorizer';

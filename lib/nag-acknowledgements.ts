@@ -9,7 +9,7 @@ import { IConstruct } from 'constructs';
  */
 
 /** Bundled handler functions: runtime pinned to the bundle target, invoked synchronously. */
-export function acknowledgeHandlerFunctionFindings(fn: IConstruct): void {
+export function acknowledgeHandlerFunctionFindings(fn: IConstruct, invokedByQueue = false): void {
   const runtimeReason =
     'The bundled handlers are built by esbuild for target node22; ' +
     'the runtime is pinned to nodejs22.x to match the bundle, and moves when the bundle target moves.';
@@ -17,9 +17,11 @@ export function acknowledgeHandlerFunctionFindings(fn: IConstruct): void {
   Validations.of(fn).acknowledge({ id: 'Serverless-LambdaLatestVersion', reason: runtimeReason });
   Validations.of(fn).acknowledge({
     id: 'Serverless-LambdaDLQ',
-    reason:
-      'API Gateway invokes this function synchronously (a route integration or the $connect authorizer); ' +
-      'a dead-letter queue only receives failed asynchronous invocations, so it would never be used.',
+    reason: invokedByQueue
+      ? 'An SQS event source mapping invokes this function synchronously; a message that keeps failing moves to ' +
+        "the delivery queue's own dead-letter queue (maxReceiveCount), a function DLQ would never be used."
+      : 'API Gateway invokes this function synchronously (a route integration or the $connect authorizer); ' +
+        'a dead-letter queue only receives failed asynchronous invocations, so it would never be used.',
   });
 }
 
@@ -60,5 +62,25 @@ export function acknowledgeTracingWildcard(fn: IConstruct): void {
     reason:
       'Active tracing grants xray:PutTraceSegments and xray:PutTelemetryRecords, which support no ' +
       'resource-level permissions; the resource must be *. No other statement uses a * resource.',
+  });
+}
+
+/** The delivery queue's event source: SQS has no on-failure destination; its dead-letter queue plays that role. */
+export function acknowledgeQueueEventSourceDestination(eventSourceMapping: IConstruct): void {
+  Validations.of(eventSourceMapping).acknowledge({
+    id: 'Serverless-LambdaEventSourceMappingDestination',
+    reason:
+      'An SQS event source mapping accepts no on-failure destination; a shard message that keeps failing moves to ' +
+      "the delivery queue's dead-letter queue after maxReceiveCount receives, and an alarm watches that queue.",
+  });
+}
+
+/** The delivery dead-letter queue is the end of the line: a redrive policy of its own would drop messages. */
+export function acknowledgeDeadLetterQueueRedrive(deadLetterQueue: IConstruct): void {
+  Validations.of(deadLetterQueue).acknowledge({
+    id: 'Serverless-SQSRedrivePolicy',
+    reason:
+      'This queue is the dead-letter queue of the delivery queue; its messages are kept 14 days for inspection and ' +
+      'redrive, and an alarm fires on the first one.',
   });
 }

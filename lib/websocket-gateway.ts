@@ -13,6 +13,7 @@ import { ENV, LIMITS } from '../contract/gateway-contract';
 import { BundledHandler, bundledHandlerDescriptor, GatewaySetting, RESERVED_ROUTE_HANDLERS } from './bundled-handler';
 import { GatewayPermission } from './gateway-permission';
 import { ConnectionsTable } from './connections-table';
+import { DeliveryOptions, ShardedDelivery } from './delivery';
 import { HandlerFunction, HandlerFunctionOptions } from './handler-function';
 import { JwtAuthorizer, JwtAuthorizerOptions } from './jwt-authorizer';
 import { RouteHandler } from './route-handler';
@@ -31,6 +32,9 @@ import {
 
 /** The settings every user function wired to the gateway gets: what `wsgate/runtime` reads. */
 const RUNTIME_SETTINGS: readonly GatewaySetting[] = ['tableName', 'roomIndex', 'callbackUrl', 'connectionTtlSeconds', 'fanoutConcurrency'];
+
+/** The settings of sharded delivery, added to the functions that send when the gateway's `delivery` is set. */
+const DELIVERY_SETTINGS: readonly GatewaySetting[] = ['deliveryQueueUrl', 'shardedAbove', 'shardSize'];
 
 /** Which gateway set a function's runtime variables (weak: nothing outlives its app). */
 const WIRED_FUNCTIONS = new WeakMap<lambda.Function, WebSocketGateway>();
@@ -199,6 +203,16 @@ export interface WebSocketGatewayProps extends JwtAuthorizerOptions, HandlerFunc
    * @default - no custom domain: clients connect to the `execute-api` URL of the stage
    */
   readonly domainName?: GatewayDomainOptions;
+
+  /**
+   * Sharded delivery for large audiences: room sends and broadcasts (of the bundled `sendmessage` handler and
+   * of `wsgate/runtime` in your route handlers and publishers) to more than `shardedAbove` recipients are
+   * enqueued on an SQS queue as one message per shard, and a delivery worker function posts each shard.
+   * Creates the queue, a dead-letter queue, the worker and (unless turned off) alarms.
+   *
+   * @default - no sharded delivery: every send is posted by the function that sends it
+   */
+  readonly delivery?: DeliveryOptions;
 }
 
 /**
@@ -234,6 +248,8 @@ export class WebSocketGateway extends Construct {
   public readonly customDomain?: apigwv2.DomainName;
   /** The mapping of the stage to the custom domain, when `domainName` is set. */
   public readonly apiMapping?: apigwv2.ApiMapping;
+  /** The delivery queue, worker and alarms, when `delivery` is set. */
+  public readonly delivery?: ShardedDelivery;
 
   private readonly props: WebSocketGatewayProps;
   private readonly stageName: string;
@@ -311,6 +327,7 @@ export class WebSocketGateway extends Construct {
         : `wss://${domain.domainName}/${domain.basePath}`;
     }
 
+    if (props.delivery) this.delivery = this.createDelivery(props.delivery);
     this.addReservedRoutes();
   }
 
@@ -348,7 +365,8 @@ export class WebSocketGateway extends Construct {
    */
   public addPublisher(fn: lambda.Function): iam.Grant {
     this.setRuntimeEnvironment(fn);
-    return this.grantPublish(fn);
+    const grant = this.grantPublish(fn);
+    return this.delivery ? grant.combine(this.delivery.grantEnqueue(fn)) : grant;
   }
 
   /**
@@ -488,6 +506,7 @@ export class WebSocketGateway extends Construct {
     const fn = handler.userFunction!;
     this.setRuntimeEnvironment(fn);
     this.grant(fn, ...handler.permissions);
+    if (this.delivery && handler.permissions.includes(GatewayPermission.POST_TO_CONNECTIONS)) this.delivery.grantEnqueue(fn);
     return fn;
   }
 
@@ -507,15 +526,20 @@ export class WebSocketGateway extends Construct {
         );
       }
       WIRED_FUNCTIONS.set(fn, this);
-      for (const setting of RUNTIME_SETTINGS) fn.addEnvironment(ENV[setting], this.settingValue(setting));
+      for (const setting of this.runtimeSettings) fn.addEnvironment(ENV[setting], this.settingValue(setting));
       return;
     }
     Annotations.of(fn).addWarningV2(
       'wsgate:runtimeEnvironmentNotSet',
       `${fn.node.path} is not a lambda.Function defined in this app, so ${this.node.path} could not set ` +
-        `${RUNTIME_SETTINGS.map((s) => ENV[s]).join(', ')} on it; wsgate/runtime in that function needs ` +
+        `${this.runtimeSettings.map((s) => ENV[s]).join(', ')} on it; wsgate/runtime in that function needs ` +
         'them (or pass tableName, roomIndex and callbackUrl to createGatewayClient).',
     );
+  }
+
+  /** The settings a user function gets: the runtime's, and the delivery settings when sharded delivery is on. */
+  private get runtimeSettings(): readonly GatewaySetting[] {
+    return this.delivery ? [...RUNTIME_SETTINGS, ...DELIVERY_SETTINGS] : RUNTIME_SETTINGS;
   }
 
   /** The value of a setting the gateway provides. */
@@ -535,6 +559,12 @@ export class WebSocketGateway extends Construct {
         return (this.props.subprotocols ?? []).join(',');
       case 'routeKeys':
         return Lazy.string({ produce: () => this.customRouteKeys.join(',') });
+      case 'deliveryQueueUrl':
+        return this.requireDelivery(setting).queue.queueUrl;
+      case 'shardedAbove':
+        return String(this.requireDelivery(setting).shardedAbove);
+      case 'shardSize':
+        return String(this.requireDelivery(setting).shardSize);
       default:
         throw new Error(`${this.node.path}: the gateway does not provide ${ENV[setting]}.`);
     }
@@ -560,19 +590,36 @@ export class WebSocketGateway extends Construct {
     const existing = this.bundledFunctions.get(handler);
     if (existing) return existing;
     const descriptor = bundledHandlerDescriptor(handler);
+    const enqueues = this.delivery !== undefined && descriptor.enqueuesDeliveryJobs === true;
+    const settings = enqueues ? [...descriptor.environment, ...DELIVERY_SETTINGS] : descriptor.environment;
     const environment: { [name: string]: string } = {};
-    for (const setting of descriptor.environment) environment[ENV[setting]] = this.settingValue(setting);
+    for (const setting of settings) environment[ENV[setting]] = this.settingValue(setting);
+    const worker = handler === BundledHandler.DELIVERY_WORKER;
     const fn = new HandlerFunction(this, `${handlerConstructId(handler)}Handler`, {
       handler,
       memorySize: this.props.memorySize,
-      timeout: this.props.timeout,
+      timeout: worker ? ShardedDelivery.WORKER_TIMEOUT : this.props.timeout,
       logRetention: this.props.logRetention,
       tracing: this.props.tracing,
       environment,
+      invokedByQueue: worker,
     }).function;
     this.grant(fn, ...descriptor.permissions);
+    if (enqueues) this.delivery!.grantEnqueue(fn);
     this.bundledFunctions.set(handler, fn);
     return fn;
+  }
+
+  /** The delivery queue and its worker, which posts shards and records their progress in the table. */
+  private createDelivery(options: DeliveryOptions): ShardedDelivery {
+    const worker = this.functionFor(BundledHandler.DELIVERY_WORKER);
+    this.table.grantWriteDeliveryProgress(worker);
+    return new ShardedDelivery(this, 'Delivery', { ...options, worker });
+  }
+
+  private requireDelivery(setting: GatewaySetting): ShardedDelivery {
+    if (!this.delivery) throw new Error(`${this.node.path}: ${ENV[setting]} is set only with sharded delivery (the delivery prop).`);
+    return this.delivery;
   }
 
   private validateDomain(domain: GatewayDomainOptions): void {
@@ -615,8 +662,9 @@ function bundledHandlerMember(handler: BundledHandler): string {
   return member ?? handler.name.toUpperCase();
 }
 
+/** `Join` for 'join', `DeliveryWorker` for 'delivery-worker'. */
 function handlerConstructId(handler: BundledHandler): string {
-  return handler.name.charAt(0).toUpperCase() + handler.name.slice(1);
+  return handler.name.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
 }
 
 /** JSON access log lines with the WebSocket `$context` variables (spec §10 D12). */

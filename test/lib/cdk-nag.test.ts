@@ -6,12 +6,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ChatStack } from '../../bin/chat-stack';
 import { TickerStack } from '../../bin/ticker-stack';
-import { RouteHandler } from '../../lib';
+import { BundledHandler, GatewayDashboard, RouteHandler, WebSocketGateway } from '../../lib';
 import { VALIDATION_CONTEXT } from './template-helpers';
 
 function appWithNagPacks(): App {
@@ -33,6 +35,22 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
   test('GIVEN the ticker example app WHEN synthesized with both packs THEN the report has no finding', () => {
     const app = appWithNagPacks();
     new TickerStack(app, 'WsgateTicker');
+    const assembly = app.synth();
+    const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
+    const violations = (report.pluginReports ?? []).flatMap((r: { violations?: unknown[] }) => r.violations ?? []);
+    expect(violations).toEqual([]);
+  });
+
+  test('GIVEN a gateway with sharded delivery, alarms to a topic and the dashboard WHEN synthesized with both packs THEN the report has no finding', () => {
+    const app = appWithNagPacks();
+    const stack = new Stack(app, 'WsgateSharded');
+    const gateway = new WebSocketGateway(stack, 'Gateway', {
+      issuer: 'https://issuer.example',
+      audience: 'test-audience',
+      delivery: { alarmTopic: new sns.Topic(stack, 'Alarms', { enforceSSL: true, masterKey: kms.Alias.fromAliasName(stack, 'SnsKey', 'alias/aws/sns') }) },
+    });
+    gateway.addRoute('sendmessage', { handler: RouteHandler.bundled(BundledHandler.SEND_MESSAGE) });
+    new GatewayDashboard(stack, 'Dashboard', { gateway });
     const assembly = app.synth();
     const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
     const violations = (report.pluginReports ?? []).flatMap((r: { violations?: unknown[] }) => r.violations ?? []);
