@@ -7,6 +7,7 @@
  * running emulator (`POST /_wsgate/functions/NAME/invoke` on 127.0.0.1) and prints its result.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { startEmulator, type EmulatorOptions } from './emulator';
 import { FUNCTIONS_PATH } from './gateway/function-endpoints';
 import { PORT_DEFAULT } from './gateway/gateway';
@@ -29,6 +30,7 @@ Options:
   --static DIR              serve DIR at /_wsgate/app/ (the browser demo)
   --local-secret VALUE      key Secrets Manager answers with, and dev tokens are signed with
   --no-iam                  do not check SigV4 signatures and IAM policies (local IAM is on by default)
+  --version                 print the emulator's version (@wsgate/local)
   --help                    show this help
 
 Also served: GET /_wsgate/token?user=NAME (a development token for the app's authorizer),
@@ -55,6 +57,8 @@ export interface InvokeRequest {
 
 export interface CliCommand {
   readonly help: boolean;
+  /** `--version`. @default false */
+  readonly version?: boolean;
   /** @default 'local' */
   readonly command?: 'local' | 'invoke';
   /** `wsgate local`'s options (the defaults for other commands). */
@@ -135,6 +139,7 @@ function parseInvoke(args: string[], defaultPort: number): CliCommand {
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): CliCommand {
   const args = [...argv];
   if (args.includes('--help') || args.includes('-h')) return { help: true, options: { assemblyDir: 'cdk.out' } };
+  if (args.includes('--version') || args.includes('-v')) return { help: false, version: true, options: { assemblyDir: 'cdk.out' } };
   let port = env.PORT !== undefined && env.PORT !== '' ? Number(env.PORT) : PORT_DEFAULT;
   if (args[0] === 'invoke') return parseInvoke(args.slice(1), port);
   if (args[0] !== 'local') throw new UsageError(args[0] === undefined ? 'Missing command: local or invoke' : `Unknown command "${args[0]}"`);
@@ -236,6 +241,21 @@ export async function runInvoke(request: InvokeRequest, io: InvokeIo): Promise<n
   return 1;
 }
 
+/** `@wsgate/local <version>`, from the package.json beside this file (source and built file share the folder). */
+export function versionLine(): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, 'package.json'), 'utf8')) as { name?: string; version?: string };
+  return `${manifest.name ?? '@wsgate/local'} ${manifest.version ?? 'unknown'}`;
+}
+
+/** What `wsgate local` prints when the emulator cannot start; a port in use names the ways to choose another. */
+export function startFailureMessage(err: Error, port: number | undefined): string {
+  if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    return `port ${port ?? PORT_DEFAULT} on 127.0.0.1 is in use (another \`wsgate local\`?). ` +
+      'Choose another with --port N or the PORT environment variable (--port 0 picks a free one).';
+  }
+  return err.message;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   let command: CliCommand;
   try {
@@ -249,6 +269,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (command.version) {
+    process.stdout.write(`${versionLine()}\n`);
+    return 0;
+  }
   if (command.command === 'invoke' && command.invoke) {
     return runInvoke(command.invoke, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
   }
@@ -256,7 +280,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     emulator = await startEmulator({ ...command.options, log: (line) => process.stderr.write(`[gateway] ${line}\n`) });
   } catch (err) {
-    process.stderr.write(`wsgate: ${(err as Error).message}\n`);
+    process.stderr.write(`wsgate: ${startFailureMessage(err as Error, command.options.port)}\n`);
     return 1;
   }
   for (const warning of emulator.warnings) process.stderr.write(`warning: ${warning}\n`);
@@ -290,8 +314,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         resolve();
       });
     };
+    // SIGHUP too: a closed terminal (or a wrapper such as npx passing it on) stops the function processes as well.
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    process.once('SIGHUP', stop);
   });
   return 0;
 }

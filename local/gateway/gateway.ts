@@ -156,7 +156,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const target = resolver.resolve(req.headers.host, url.pathname);
       // An unknown stage or path: 403 as API Gateway answers unknown resources [INF].
-      if (!target || (target.rest !== '' && target.rest !== '/')) return rejectUpgrade(socket, 403, 'Forbidden');
+      if (!target || (target.rest !== '' && target.rest !== '/')) {
+        const stages = endpoints.map((e) => new URL(e.websocketUrl).pathname).join(', ');
+        log(`handshake for ${url.pathname} refused with 403: no stage of the app is at that path (its stages: ${stages || 'none'})`);
+        return rejectUpgrade(socket, 403, 'Forbidden');
+      }
       if (!validWebSocketUpgrade(req)) return rejectUpgrade(socket, 400, 'Bad Request');
       if (closing) return rejectUpgrade(socket, 503, 'Service Unavailable');
       const local = socket as Duplex & { localPort?: number; remoteAddress?: string; encrypted?: boolean };

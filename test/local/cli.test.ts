@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseCli, runInvoke, USAGE } from '../../local/cli';
+import { spawn } from 'node:child_process';
+import { parseCli, runInvoke, startFailureMessage, USAGE, versionLine } from '../../local/cli';
+import { startEmulator } from '../../local/emulator';
 import { startGateway, type Gateway } from '../../local/gateway';
 import { functionEndpoints } from '../../local/gateway/function-endpoints';
 import type { FunctionModel } from '../../local/model';
@@ -137,3 +139,122 @@ describe('runInvoke (wsgate invoke)', () => {
     expect(none.out.stderr).toMatch(new RegExp(`no emulator answers on 127\\.0\\.0\\.1:${free}.*wsgate local`));
   });
 });
+
+/**
+ * A hand-written cloud assembly (no CDK synth): one WebSocket API with stage prod and one inline function that
+ * answers with its process id, so a test can see the function process come and go.
+ */
+function writeMiniAssembly(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({
+    version: '36.0.0',
+    artifacts: { Mini: { type: 'aws:cloudformation:stack', environment: 'aws://unknown-account/unknown-region', properties: { templateFile: 'Mini.template.json' } } },
+  }));
+  fs.writeFileSync(path.join(dir, 'Mini.template.json'), JSON.stringify({
+    Resources: {
+      Api: { Type: 'AWS::ApiGatewayV2::Api', Properties: { Name: 'mini', ProtocolType: 'WEBSOCKET', RouteSelectionExpression: '$request.body.action' } },
+      Stage: { Type: 'AWS::ApiGatewayV2::Stage', Properties: { ApiId: { Ref: 'Api' }, StageName: 'prod', AutoDeploy: true } },
+      Pid: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { Runtime: 'nodejs22.x', Handler: 'index.handler', Code: { ZipFile: 'exports.handler = async () => ({ pid: process.pid });' } },
+      },
+    },
+  }));
+}
+
+describe('wsgate local polish', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-cli-local-'));
+    writeMiniAssembly(path.join(dir, 'cdk.out'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('GIVEN --version WHEN parsed THEN the version command, and the line names @wsgate/local and its package.json version', () => {
+    expect(parseCli(['local', '--version'])).toEqual(expect.objectContaining({ version: true, help: false }));
+    expect(parseCli(['-v']).version).toBe(true);
+    const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '../../local/package.json'), 'utf8'));
+    expect(versionLine()).toBe(`@wsgate/local ${manifest.version}`);
+    expect(USAGE).toMatch(/--version/);
+  });
+
+  test('GIVEN the port taken by another server WHEN the emulator starts on it THEN the message names the port, --port and PORT', async () => {
+    // GIVEN
+    const taken = net.createServer();
+    const port = await new Promise<number>((resolve) => taken.listen(0, '127.0.0.1', () => resolve((taken.address() as net.AddressInfo).port)));
+    try {
+      // WHEN
+      const failure = await startEmulator({ assemblyDir: path.join(dir, 'cdk.out'), port }).then(() => undefined, (err: Error) => err);
+
+      // THEN
+      expect(failure).toEqual(expect.objectContaining({ code: 'EADDRINUSE' }));
+      expect(startFailureMessage(failure!, port)).toMatch(new RegExp(`^port ${port} on 127\\.0\\.0\\.1 is in use .*--port N or the PORT environment variable`));
+    } finally {
+      taken.close();
+    }
+  });
+
+  test('GIVEN `wsgate local` running with a function process WHEN a client asks for an unknown stage and the CLI gets SIGTERM THEN the refusal is logged and the function process stops with it', async () => {
+    // GIVEN
+    const root = path.resolve(__dirname, '../..');
+    const cli = spawn(process.execPath, [path.join(root, 'node_modules/ts-node/dist/bin.js'), '--transpile-only', '--prefer-ts-exts', path.join(root, 'local/cli.ts'), 'local', path.join(dir, 'cdk.out'), '--port', '0'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    cli.stdout.on('data', (d) => (stdout += d));
+    cli.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
+    try {
+      const port = Number((await waitFor(() => /ws:\/\/127\.0\.0\.1:(\d+)\/prod/.exec(stdout), 'the stage line'))[1]);
+      await waitFor(() => stdout.includes('Press Ctrl-C to stop.'), 'the ready line');
+      const invoked = await fetch(`http://127.0.0.1:${port}/_wsgate/functions/Pid/invoke`, { method: 'POST', body: '{}' });
+      const { pid } = (await invoked.json()) as { pid: number };
+      expect(() => process.kill(pid, 0)).not.toThrow();
+
+      // WHEN
+      const refused = await refusalOf(`ws://127.0.0.1:${port}/staging`);
+      cli.kill('SIGTERM');
+
+      // THEN
+      expect(refused).toMatch(/403/);
+      expect(await exited).toBe(0);
+      expect(stderr).toContain('handshake for /staging refused with 403: no stage of the app is at that path (its stages: /prod)');
+      await waitFor(() => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch (err) {
+          return (err as NodeJS.ErrnoException).code === 'ESRCH';
+        }
+      }, `function process ${pid} to stop`);
+    } finally {
+      if (cli.exitCode === null) cli.kill('SIGKILL');
+    }
+  });
+});
+
+/** Opens a WebSocket expected to be refused; resolves with the refusal's message. */
+async function refusalOf(url: string): Promise<string> {
+  const { WebSocket } = await import('ws');
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url);
+    socket.once('open', () => {
+      socket.close();
+      resolve('opened');
+    });
+    socket.once('error', (err) => resolve(err.message));
+  });
+}
+
+/** Polls until `probe` returns a value; bounded (45 s) and generous, as a ts-node CLI starts slowly on a loaded machine. */
+async function waitFor<T>(probe: () => T | undefined | null | false, what: string): Promise<T> {
+  const deadline = Date.now() + 45_000;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== null && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
