@@ -90,6 +90,16 @@ async function startFakeGateway(cert: LocalCertificate) {
   return { calls, port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(r)) };
 }
 
+/** Resolves true once `line` is among the function logs; false after a bounded wait (15 s). */
+async function logLine(line: string): Promise<boolean> {
+  const deadline = Date.now() + 15_000;
+  while (!logs.includes(line)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
 let dynamo: LocalDynamo;
 let secrets: SecretsService;
 let cert: LocalCertificate;
@@ -136,7 +146,8 @@ describe('createInvoker: handler styles (Node.js Lambda runtime)', () => {
     expect(result.awsRequestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(result.remainingMs).toBeGreaterThan(0);
     expect(result.remainingMs).toBeLessThanOrEqual(10_000);
-    expect(logs).toContain(`Fixture/Cjs: cjs handler ran ${result.invocations}`);
+    // The function's stdout line travels on its own pipe and can arrive after the result under CPU load: wait for it.
+    await expect(logLine(`Fixture/Cjs: cjs handler ran ${result.invocations}`)).resolves.toBe(true);
   });
 
   test('GIVEN a nested export path WHEN invoked THEN file.a.b resolves as the runtime does', async () => {
