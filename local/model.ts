@@ -67,6 +67,8 @@ export interface RouteModel {
   readonly routeKey: string;
   /** `FunctionModel.id` of the AWS_PROXY Lambda integration, or undefined when the route has no integration. */
   readonly functionId?: string;
+  /** The integration's TimeoutInMillis (50–29000). @default - 29000, API Gateway's integration limit */
+  readonly integrationTimeoutMs?: number;
   /** NONE | CUSTOM | AWS_IAM */
   readonly authorizationType: string;
   readonly authorizer?: AuthorizerModel;

@@ -40,7 +40,7 @@ export function readWebSocketApis(resolver: StackResolver, lookup: FunctionLooku
     for (const [id, r] of ofType('AWS::ApiGatewayV2::Authorizer').filter(belongs)) {
       authorizers.set(idOf(id), readAuthorizer(resolver, id, r.Properties ?? {}, lookup));
     }
-    const integrations = new Map<string, { functionId?: string; unsupported?: string }>();
+    const integrations = new Map<string, { functionId?: string; unsupported?: string; timeoutMs?: number }>();
     for (const [id, r] of ofType('AWS::ApiGatewayV2::Integration').filter(belongs)) {
       integrations.set(idOf(id), readIntegration(resolver, id, r.Properties ?? {}, lookup));
     }
@@ -54,12 +54,16 @@ export function readWebSocketApis(resolver: StackResolver, lookup: FunctionLooku
       const routeId = idOf(id);
       const problems: string[] = [];
       let functionId: string | undefined;
+      let integrationTimeoutMs: number | undefined;
       if (typeof p.Target === 'string' && p.Target !== '') {
         const integrationId = /^integrations\/(.+)$/.exec(p.Target)?.[1];
         const integration = integrationId ? integrations.get(integrationId) : undefined;
         if (!integration) problems.push(`${where(resolver.stackName, id)}: Target ${p.Target} names no integration of the API`);
         else if (integration.unsupported) problems.push(integration.unsupported);
-        else functionId = integration.functionId;
+        else {
+          functionId = integration.functionId;
+          integrationTimeoutMs = integration.timeoutMs;
+        }
       }
       let authorizer: AuthorizerModel | undefined;
       const authorizationType = String(p.AuthorizationType ?? 'NONE');
@@ -77,6 +81,7 @@ export function readWebSocketApis(resolver: StackResolver, lookup: FunctionLooku
         routeId,
         routeKey: String(p.RouteKey),
         ...(functionId ? { functionId } : {}),
+        ...(integrationTimeoutMs !== undefined ? { integrationTimeoutMs } : {}),
         authorizationType,
         ...(authorizer ? { authorizer } : {}),
         apiKeyRequired: p.ApiKeyRequired === true || p.ApiKeyRequired === 'true',
@@ -124,7 +129,10 @@ function readIntegration(resolver: StackResolver, logicalId: string, props: Reco
     return { unsupported: `${where(resolver.stackName, logicalId)}: integration type ${String(type)} is not supported (only AWS_PROXY to a Lambda function)` };
   }
   const fn = lambdaBehind(resolver, logicalId, props.IntegrationUri, 'Properties.IntegrationUri', lookup);
-  return typeof fn === 'string' ? { unsupported: fn } : { functionId: fn.id };
+  if (typeof fn === 'string') return { unsupported: fn };
+  // TimeoutInMillis: 50 ms to 29 s (API Gateway refuses other values at deploy); absent means 29 s.
+  const timeout = Number(resolver.resolve(props.TimeoutInMillis, logicalId, 'Properties.TimeoutInMillis'));
+  return Number.isFinite(timeout) && timeout >= 50 && timeout <= 29_000 ? { functionId: fn.id, timeoutMs: timeout } : { functionId: fn.id };
 }
 
 function readAuthorizer(resolver: StackResolver, logicalId: string, props: Record<string, unknown>, lookup: FunctionLookup): AuthorizerModel | string {

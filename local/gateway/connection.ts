@@ -14,6 +14,35 @@ export interface CloseStatus {
 /** Server-side closes (idle, 2 h cap, DeleteConnection) use 1001 "Going away" (spec §2.5; DeleteConnection's code is [UNCONFIRMED]). */
 export const GOING_AWAY: CloseStatus = { code: 1001, reason: 'Going away' };
 
+/** API Gateway's frame limit: a single frame over 32 KB closes with 1009 even when the message would fit in 128 KB. */
+export const MAX_FRAME_BYTES = 32 * 1024;
+
+/** The parts of `ws`'s frame parser (lib/receiver.js, ws 8) the frame limit hooks into. */
+interface FrameReceiver {
+  _opcode: number;
+  _payloadLength: number;
+  haveLength(cb: (err?: Error) => void): unknown;
+  createError(ctor: ErrorConstructor, message: string, prefix: boolean, statusCode: number, errorCode: string): Error;
+}
+
+/**
+ * Enforces a per-frame payload limit on a server socket: `ws` itself only limits the whole (reassembled) message
+ * with `maxPayload`. A data frame longer than `maxFrameBytes` fails as an oversize message does (close 1009,
+ * error code WS_ERR_UNSUPPORTED_MESSAGE_LENGTH). Returns false when `ws`'s parser lacks the hook (not enforced).
+ */
+export function limitFrameSize(socket: WebSocket, maxFrameBytes: number = MAX_FRAME_BYTES): boolean {
+  const receiver = (socket as unknown as { _receiver?: FrameReceiver })._receiver;
+  if (!receiver || typeof receiver.haveLength !== 'function' || typeof receiver.createError !== 'function') return false;
+  const haveLength = receiver.haveLength;
+  receiver.haveLength = function (this: FrameReceiver, cb: (err?: Error) => void): unknown {
+    if (this._opcode < 0x08 && this._payloadLength > maxFrameBytes) {
+      return cb(this.createError(RangeError, `Frame of ${this._payloadLength} bytes exceeds the ${maxFrameBytes}-byte frame limit`, false, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'));
+    }
+    return haveLength.call(this, cb);
+  };
+  return true;
+}
+
 export interface ConnectionTimeouts {
   readonly idleTimeoutMs: number;
   readonly maxDurationMs: number;
@@ -34,6 +63,7 @@ export class Connection {
     private readonly timeouts: ConnectionTimeouts,
   ) {
     this.lastActive = facts.connectedAt;
+    limitFrameSize(socket);
     this.resetIdle();
     this.maxTimer = setTimeout(() => this.closeFromServer(GOING_AWAY), timeouts.maxDurationMs);
     this.maxTimer.unref();

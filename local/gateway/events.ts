@@ -2,6 +2,7 @@
  * Lambda event shapes the gateway sends (spec §2.2 authorizer, §4.1 CONNECT, §4.2 MESSAGE, §4.3 DISCONNECT).
  * Pure functions of the connection's facts, so the shapes can be read and tested in one place.
  */
+import { randomBytes } from 'node:crypto';
 import { newGatewayId } from './ids';
 
 /** What every event of one connection shares. */
@@ -88,7 +89,7 @@ function pairsToMaps(pairs: Array<[string, string]>): { single: Record<string, s
 function headerPairs(request: HandshakeRequest, facts: ConnectionFacts): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) pairs.push([request.rawHeaders[i], request.rawHeaders[i + 1]]);
-  pairs.push(['X-Amzn-Trace-Id', `Root=1-${Math.floor(facts.connectedAt / 1000).toString(16)}-${newGatewayId().replace(/[^A-Za-z0-9]/g, '0')}`]);
+  pairs.push(['X-Amzn-Trace-Id', `Root=1-${Math.floor(facts.connectedAt / 1000).toString(16).padStart(8, '0')}-${randomBytes(12).toString('hex')}`]);
   pairs.push(['X-Forwarded-For', facts.sourceIp]);
   pairs.push(['X-Forwarded-Port', String(request.localPort)]);
   pairs.push(['X-Forwarded-Proto', request.protocol]);
@@ -183,6 +184,6 @@ export function disconnectEvent(
 }
 
 /** The error frames API Gateway sends, byte for byte (spec §3): a space after `"message":` and after each comma. */
-export function gatewayErrorFrame(message: 'Forbidden' | 'Internal server error', connectionId: string, requestId: string): string {
+export function gatewayErrorFrame(message: 'Forbidden' | 'Internal server error' | 'Endpoint request timed out', connectionId: string, requestId: string): string {
   return `{"message": "${message}", "connectionId":"${connectionId}", "requestId":"${requestId}"}`;
 }

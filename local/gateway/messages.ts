@@ -1,12 +1,15 @@
 /**
  * Client messages (spec §2.4, §3, §3.1, §4.2): route selection, integration call, route response or error frame.
  */
-import type { FunctionInvoker, RouteModel, WebSocketApiModel } from '../model';
+import type { FunctionInvoker, InvocationOutcome, RouteModel, WebSocketApiModel } from '../model';
 import type { Connection } from './connection';
 import { gatewayErrorFrame, messageEvent } from './events';
 import type { GatewayLog } from './handshake';
 import { newGatewayId } from './ids';
 import { RouteSelector, selectRouteKey } from './route-selection';
+
+/** API Gateway's integration limit when the integration sets no TimeoutInMillis. */
+export const INTEGRATION_TIMEOUT_MS_DEFAULT = 29_000;
 
 /** Per-API routing: the compiled expression and the routes by key (excluding `$connect` / `$disconnect`). */
 export class MessageRouter {
@@ -43,7 +46,10 @@ function responseBody(result: unknown): string | undefined {
  * - route without integration → nothing is sent: [UNCONFIRMED] (AWS refuses to deploy such routes) [INF];
  * - handler throw or timeout → the Internal server error frame (spec §3.1; the timeout frame text is [UNCONFIRMED],
  *   we use the same frame), connection kept;
- * - result body sent only when the route has a route response (spec §3.1), whatever its statusCode.
+ * - result body sent only when the route has a route response (spec §3.1), whatever its statusCode;
+ * - no result within the integration timeout (TimeoutInMillis, else 29 s) → the frame
+ *   `{"message": "Endpoint request timed out", ...}` ([UNCONFIRMED] text, spec §3.1) while the function runs on to its
+ *   own timeout, as Lambda does; its late result is dropped.
  */
 export async function handleMessage(
   connection: Connection,
@@ -65,12 +71,24 @@ export async function handleMessage(
     return;
   }
   if (!route.functionId) return;
-  let outcome;
-  try {
-    outcome = await invoker.invoke(route.functionId, messageEvent(connection.facts, route.routeKey, body, connection.authorizer, Date.now(), requestId));
-  } catch (err) {
-    log(`route ${route.routeKey}: the invoker failed: ${(err as Error).message}`);
-    outcome = { error: { errorType: 'InvokerError', errorMessage: String(err) }, durationMs: 0 };
+  const invocation = invoker
+    .invoke(route.functionId, messageEvent(connection.facts, route.routeKey, body, connection.authorizer, Date.now(), requestId))
+    .catch((err: unknown): InvocationOutcome => {
+      log(`route ${route.routeKey}: the invoker failed: ${(err as Error).message}`);
+      return { error: { errorType: 'InvokerError', errorMessage: String(err) }, durationMs: 0 };
+    });
+  const timeoutMs = route.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS_DEFAULT;
+  let timer: NodeJS.Timeout | undefined;
+  const integrationTimeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([invocation, integrationTimeout]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    log(`route ${route.routeKey} on ${connection.id}: no result within the ${timeoutMs} ms integration timeout; the function runs on`);
+    connection.sendText(gatewayErrorFrame('Endpoint request timed out', connection.id, requestId));
+    void invocation.then((late) => log(`route ${route.routeKey} on ${connection.id}: the function finished after the integration timeout (${late.timedOut ? 'timed out' : late.error ? 'failed' : 'result dropped'})`));
+    return;
   }
   if (outcome.error || outcome.timedOut) {
     log(`route ${route.routeKey} on ${connection.id}: ${outcome.timedOut ? 'timed out' : `${outcome.error!.errorType}: ${outcome.error!.errorMessage}`}`);

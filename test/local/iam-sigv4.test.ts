@@ -15,15 +15,20 @@ const NOW = Date.UTC(2026, 11, 1, 16, 0, 0);
 /** The hash the signer needs (node:crypto; the SDK's Node clients use the same). */
 class Sha256 {
   private readonly hash: Hash | Hmac;
-  constructor(secret?: string | Uint8Array) {
-    this.hash = secret ? createHmac('sha256', secret) : createHash('sha256');
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret ? createHmac('sha256', Sha256.bytes(secret)) : createHash('sha256');
   }
-  update(data: string | Uint8Array): void {
-    this.hash.update(data);
+  private static bytes(data: string | ArrayBuffer | ArrayBufferView): string | Buffer {
+    if (typeof data === 'string') return data;
+    return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(Sha256.bytes(data));
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.hash.digest());
   }
+  reset(): void {}
 }
 
 function signer(service = 'execute-api', secretAccessKey = KEY.secretAccessKey): SignatureV4 {
@@ -42,9 +47,9 @@ async function signed(options: { method?: string; path?: string; query?: Record<
     body: options.body ?? 'hello',
   };
   const s = signer(options.service, options.secret);
-  const out = options.presign
+  const out = (options.presign
     ? await s.presign(request as never, { signingDate: new Date(NOW), expiresIn: 300 })
-    : await s.sign(request as never, { signingDate: new Date(NOW) });
+    : await s.sign(request as never, { signingDate: new Date(NOW) })) as { method: string; path: string; headers: Record<string, string> };
   const query = Object.entries((out as { query?: Record<string, string> }).query ?? {})
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
   const headers = Object.fromEntries(Object.entries(out.headers as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));

@@ -1,0 +1,142 @@
+/**
+ * API Gateway's message limits in the emulator's gateway (local/gateway/connection.ts frame limit,
+ * local/gateway/messages.ts integration timeout, local/gateway/events.ts trace header), spec §2.4 and §3.1:
+ * a single frame over 32 KB closes with 1009 although the message would fit in 128 KB; fragmented messages are
+ * reassembled up to 128 KB; an integration that has not answered within its timeout sends the client
+ * `{"message": "Endpoint request timed out", ...}` (text [UNCONFIRMED], the choice in local/gateway/README.md)
+ * while the function runs on; X-Amzn-Trace-Id is `Root=1-{8 hex}-{24 hex}`.
+ * Real `ws` clients against the real gateway; handlers are in-test functions behind the FunctionInvoker seam.
+ */
+import type { RouteModel, WebSocketApiModel } from '../../local/model';
+import { startGateway, type Gateway } from '../../local/gateway';
+import { MAX_FRAME_BYTES } from '../../local/gateway/connection';
+import { eventually, InTestInvoker, QueuedClient } from './gateway-test-kit';
+
+function route(routeKey: string, functionId: string, extra: Partial<RouteModel> = {}): RouteModel {
+  return { routeId: `r-${routeKey}`, routeKey, functionId, authorizationType: 'NONE', apiKeyRequired: false, hasRouteResponse: true, ...extra };
+}
+
+const api: WebSocketApiModel = {
+  stackName: 'LimitsStack',
+  logicalId: 'Api',
+  apiId: 'llllllllll',
+  name: 'limits',
+  routeSelectionExpression: '$request.body.action',
+  region: 'us-east-1',
+  accountId: '123456789012',
+  stages: [{ stageName: 'dev', stageVariables: {} }],
+  routes: [
+    route('$connect', 'connect', { hasRouteResponse: false }),
+    route('$disconnect', 'disconnect', { hasRouteResponse: false }),
+    route('$default', 'size'),
+    route('slow', 'slow', { integrationTimeoutMs: 100 }),
+  ],
+};
+
+/** Releases the held `slow` invocations; each records when it finished. */
+let releaseSlow: () => void = () => undefined;
+const slowReleased = new Promise<void>((resolve) => (releaseSlow = resolve));
+const slowFinished: string[] = [];
+
+const invoker = new InTestInvoker({
+  connect: () => ({ statusCode: 200 }),
+  disconnect: () => ({ statusCode: 200 }),
+  size: (event) => ({ statusCode: 200, body: JSON.stringify({ length: event.body.length }) }),
+  slow: async (event) => {
+    await slowReleased;
+    slowFinished.push(event.requestContext.connectionId);
+    return { statusCode: 200, body: 'late' };
+  },
+});
+
+let gateway: Gateway;
+let url: string;
+const gatewayLog: string[] = [];
+
+beforeAll(async () => {
+  gateway = await startGateway({ apis: [api], invoker, port: 0, log: (line) => gatewayLog.push(line) });
+  url = gateway.endpoints[0].websocketUrl;
+});
+
+afterAll(async () => {
+  releaseSlow();
+  await gateway?.close();
+});
+
+const disconnectStatusOf = (connectionId: string) =>
+  eventually(() => invoker.eventsOf('disconnect').find((e) => e.requestContext.connectionId === connectionId)?.requestContext.disconnectStatusCode, 'its $disconnect');
+
+async function open(): Promise<{ client: QueuedClient; connectionId: string }> {
+  const before = invoker.eventsOf('connect').length;
+  const client = await QueuedClient.open(url);
+  const connectionId = await eventually(() => invoker.eventsOf('connect')[before]?.requestContext.connectionId as string | undefined, 'the $connect event');
+  return { client, connectionId };
+}
+
+/** Sends `text` as fragments of `frameBytes` (first a text frame, then continuation frames). */
+function sendFragmented(client: QueuedClient, text: string, frameBytes: number): void {
+  for (let at = 0; at < text.length; at += frameBytes) {
+    client.socket.send(text.slice(at, at + frameBytes), { fin: at + frameBytes >= text.length });
+  }
+}
+
+describe('frame and message limits (spec §2.4)', () => {
+  test('GIVEN a single 32 KB + 1 frame (a 33 KB message, within 128 KB) WHEN sent THEN close 1009 and $disconnect reports 1009; a bystander is untouched', async () => {
+    const { client, connectionId } = await open();
+    const bystander = await open();
+    client.send('x'.repeat(MAX_FRAME_BYTES + 1));
+    expect((await client.closed).code).toBe(1009);
+    expect(await disconnectStatusOf(connectionId)).toBe(1009);
+    bystander.client.send('still here');
+    expect(await bystander.client.nextJson()).toEqual({ length: 'still here'.length });
+    bystander.client.socket.close();
+  });
+
+  test('GIVEN a single frame of exactly 32 KB WHEN sent THEN it is routed', async () => {
+    const { client } = await open();
+    client.send('y'.repeat(MAX_FRAME_BYTES));
+    expect(await client.nextJson()).toEqual({ length: MAX_FRAME_BYTES });
+    client.socket.close();
+  });
+
+  test('GIVEN a 128 KB message in four 32 KB fragments WHEN sent THEN it is reassembled and routed whole', async () => {
+    const { client } = await open();
+    sendFragmented(client, 'z'.repeat(128 * 1024), MAX_FRAME_BYTES);
+    expect(await client.nextJson()).toEqual({ length: 128 * 1024 });
+    client.socket.close();
+  });
+
+  test('GIVEN 128 KB + 1 in 32 KB fragments WHEN sent THEN close 1009', async () => {
+    const { client, connectionId } = await open();
+    sendFragmented(client, 'w'.repeat(128 * 1024 + 1), MAX_FRAME_BYTES);
+    expect((await client.closed).code).toBe(1009);
+    expect(await disconnectStatusOf(connectionId)).toBe(1009);
+  });
+});
+
+describe('integration timeout (spec §3.1)', () => {
+  test('GIVEN a route whose integration times out at 100 ms and a function that has not answered WHEN called THEN the client gets "Endpoint request timed out", the connection stays open and the function runs on', async () => {
+    const { client, connectionId } = await open();
+    client.send({ action: 'slow' });
+    expect(await client.next()).toMatch(/^\{"message": "Endpoint request timed out", "connectionId":"[A-Za-z0-9_-]{15}=", "requestId":"[A-Za-z0-9_-]{15}="\}$/);
+    expect(slowFinished).toEqual([]);
+    client.send('next');
+    expect(await client.nextJson()).toEqual({ length: 4 });
+    releaseSlow();
+    await eventually(() => slowFinished.includes(connectionId), 'the slow function to finish');
+    await eventually(() => gatewayLog.some((l) => l.includes('finished after the integration timeout')), 'the late-result log line');
+    // its late result is dropped: the next frame the client gets answers its next message
+    client.send('after');
+    expect(await client.nextJson()).toEqual({ length: 5 });
+    client.socket.close();
+  });
+});
+
+describe('X-Amzn-Trace-Id', () => {
+  test('GIVEN a connection WHEN $connect runs THEN its trace header is Root=1-{8 hex}-{24 hex}', async () => {
+    const { client } = await open();
+    const traces = invoker.eventsOf('connect').map((e) => e.headers['X-Amzn-Trace-Id']);
+    for (const trace of traces) expect(trace).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
+    client.socket.close();
+  });
+});
