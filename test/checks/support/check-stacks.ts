@@ -4,8 +4,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { ChatStack } from '../../../bin/chat-stack';
-import { BundledHandler, ConnectionsTable, RouteHandler, TokenSource, WebSocketGateway } from '../../../lib';
+import { BundledHandler, ConnectionsTable, GatewayDashboard, RouteHandler, TokenSource, WebSocketGateway } from '../../../lib';
 
 /**
  * The stacks the template checkers lint: the example app plus stacks that exercise the other
@@ -21,6 +22,8 @@ export const CHECKED_STACKS = {
   existingTable: 'CheckExistingTable',
   /** A table imported by name from outside the stack, bundled routes only. */
   importedTable: 'CheckImportedTable',
+  /** Sharded delivery (queue, dead-letter queue, worker, alarms to a topic), a publisher and the dashboard. */
+  sharded: 'CheckSharded',
 } as const;
 
 /** Synthesizes every checked stack into `outdir` (template validation on, as in cdk.json). */
@@ -30,7 +33,20 @@ export function synthesizeCheckedStacks(outdir: string): void {
   headerJwksStack(app);
   existingTableStack(app);
   importedTableStack(app);
+  shardedStack(app);
   app.synth();
+}
+
+function shardedStack(app: App): void {
+  const stack = new Stack(app, CHECKED_STACKS.sharded);
+  const alarmTopic = new sns.Topic(stack, 'Alarms', { enforceSSL: true, masterKey: kms.Alias.fromAliasName(stack, 'SnsKey', 'alias/aws/sns') });
+  const gateway = new WebSocketGateway(stack, 'Gateway', {
+    issuer: 'https://issuer.example.com/',
+    audience: 'wsgate-check',
+    delivery: { shardedAbove: 500, shardSize: 2000, workerConcurrency: 20, alarmTopic },
+  });
+  gateway.addRoute('sendmessage', { handler: RouteHandler.bundled(BundledHandler.SEND_MESSAGE) });
+  new GatewayDashboard(stack, 'Dashboard', { gateway });
 }
 
 function headerJwksStack(app: App): void {
