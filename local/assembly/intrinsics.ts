@@ -2,7 +2,8 @@
  * Resolves CloudFormation intrinsic functions to local values, for one stack.
  * Supported: Ref, Fn::GetAtt, Fn::Join, Fn::Sub (both forms), Fn::Select, Fn::Split, Fn::If and conditions
  * (Fn::Equals/Not/And/Or, Condition), Fn::FindInMap, Fn::ImportValue (exports of other stacks of the assembly),
- * Fn::GetStackOutput (the weak cross-stack reference), Fn::Base64, Fn::GetAZs, pseudo parameters, parameter defaults,
+ * Fn::GetStackOutput (the weak cross-stack reference), cross-region references (`Fn::GetAtt` of a
+ * Custom::CrossRegionExportReader, the value taken from the producer's Custom::CrossRegionExportWriter), Fn::Base64, Fn::GetAZs, pseudo parameters, parameter defaults,
  * nested stack parameters (passed in by the parent's `AWS::CloudFormation::Stack`) and the parent's
  * `Fn::GetAtt [Nested, Outputs.X]`. Anything else is an `AssemblyError` naming the stack, the resource and the
  * property it was needed for.
@@ -24,6 +25,11 @@ export interface StackLinks {
   readonly stackOutput?: (stackName: string, outputName: string) => unknown;
   /** For a nested stack: the value its parent passes for parameter `name`. */
   readonly parameter?: (name: string) => unknown;
+  /**
+   * Value a `Custom::CrossRegionExportWriter` of any stack exports under `name` (`/cdk/exports/...`), read by a
+   * consumer as `Fn::GetAtt [ExportsReader, name]` (aws-cdk-lib's `crossRegionReferences`).
+   */
+  readonly crossRegionExport?: (name: string) => unknown;
   /** Output `outputName` of the nested stack behind resource `logicalId` of this stack (`Fn::GetAtt [Id, Outputs.X]`). */
   readonly nestedOutput?: (logicalId: string, outputName: string) => unknown;
 }
@@ -119,6 +125,13 @@ export class StackResolver {
       const value = this.guard(`GetAtt ${target}.${attribute}`, logicalId, path, () => this.links.nestedOutput?.(target, outputName));
       if (value === undefined) {
         throw new AssemblyError(`${where(this.stackName, logicalId)}: ${path} reads ${target}.${attribute}, but that nested stack has no output ${outputName}`);
+      }
+      return value;
+    }
+    if (resource.Type === 'Custom::CrossRegionExportReader') {
+      const value = this.guard(`GetAtt ${target}.${attribute}`, logicalId, path, () => this.links.crossRegionExport?.(attribute));
+      if (value === undefined) {
+        throw new AssemblyError(`${where(this.stackName, logicalId)}: ${path} reads the cross-region export ${attribute}, which no Custom::CrossRegionExportWriter of the assembly writes`);
       }
       return value;
     }

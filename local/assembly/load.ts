@@ -55,6 +55,18 @@ export function loadAssembly(dir: string, options: LoadAssemblyOptions = {}): As
     const stack = readStacksAll.find((s) => s.stackName === stackName && !s.parent);
     return stack ? outputOf(stack, outputName) : undefined;
   };
+  const crossRegionExport = (name: string): unknown => {
+    for (const [stack, resolver] of resolvers) {
+      for (const [logicalId, resource] of Object.entries(stack.template.Resources ?? {})) {
+        if (resource.Type !== 'Custom::CrossRegionExportWriter') continue;
+        const exports = (resource.Properties?.WriterProps as { exports?: Record<string, unknown> } | undefined)?.exports ?? {};
+        if (Object.prototype.hasOwnProperty.call(exports, name)) {
+          return resolver.resolve(exports[name], logicalId, `Properties.WriterProps.exports.${name}`);
+        }
+      }
+    }
+    return undefined;
+  };
   for (const stack of readStacksAll) {
     const parent = stack.parent;
     const parentResource = parent?.stack.template.Resources?.[parent.logicalId];
@@ -64,6 +76,7 @@ export function loadAssembly(dir: string, options: LoadAssemblyOptions = {}): As
     }, {
       importValue,
       stackOutput,
+      crossRegionExport,
       nestedOutput: (logicalId, outputName) => {
         const nested = readStacksAll.find((s) => s.parent?.stack === stack && s.parent.logicalId === logicalId);
         return nested ? outputOf(nested, outputName) : undefined;

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, CfnStack, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AssemblyError, loadAssembly } from '../../local/assembly/load';
 import { signDevToken } from '../../local/dev-token';
 import { startEmulator, type RunningEmulator } from '../../local/emulator';
@@ -87,6 +88,33 @@ describe('a table in another stack', () => {
     const tableOf = (m: typeof weak) => Object.values(m.functions).find((f) => f.environment.CONNECTIONS_TABLE)!.environment.CONNECTIONS_TABLE;
     expect(tableOf(weak)).toBe(tableOf(strong));
     expect(weak.tables.map((t) => t.tableName)).toContain(tableOf(weak));
+  });
+
+  test('GIVEN a table in us-east-1 used by a function in eu-west-1 (crossRegionReferences) WHEN loaded THEN the SSM-backed reference resolves to the table', () => {
+    // GIVEN
+    const dir = path.join(workDir, 'cross-region');
+    const app = new App({ outdir: dir });
+    const env = (region: string) => ({ account: '111111111111', region });
+    const producer = new Stack(app, 'Producer', { env: env('us-east-1'), crossRegionReferences: true });
+    const table = new dynamodb.TableV2(producer, 'Table', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    const consumer = new Stack(app, 'Consumer', { env: env('eu-west-1'), crossRegionReferences: true });
+    new lambda.Function(consumer, 'Reader', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => process.env.TABLE;'),
+      environment: { TABLE: table.tableName },
+    });
+    app.synth();
+    expect(templateOf(dir, 'Consumer')).toContain('Custom::CrossRegionExportReader');
+
+    // WHEN
+    const model = loadAssembly(dir);
+
+    // THEN
+    const reader = Object.values(model.functions).find((f) => f.stackName === 'Consumer')!;
+    expect(reader.unsupported).toBeUndefined();
+    expect(reader.region).toBe('eu-west-1');
+    expect(reader.environment.TABLE).toBe(model.tables.find((t) => t.stackName === 'Producer')!.tableName);
   });
 
   test('GIVEN the emulator running every stack WHEN a client joins a room on ApiStack THEN the membership lands in the DataStack table', async () => {
