@@ -22,6 +22,7 @@ import { decodeShardMessage, encodeShardMessage, InvalidShardMessageError, JOB_F
 import { planBroadcast, planRoom, PlannerOptions } from '../../../lambda/runtime/delivery/planner';
 import { BatchResponse, createDeliveryWorkerHandler, ShardRecord, WorkerOptions } from '../../../lambda/runtime/delivery/worker';
 import { FakeConnectionsApi, startFakeConnectionsApi } from '../support/fake-connections-api';
+import { invokeBundle } from '../support/invoke-bundle';
 import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, documentClientFor, startLocalDynamo } from '../support/local-dynamodb';
 
 const silent = createLogger({}, () => undefined);
@@ -418,5 +419,35 @@ describe('delivery worker', () => {
     expect(Number(items[0].expiresAt) - now).toBeGreaterThan(23 * 3600);
     const broadcast = await planBroadcast(s.planner());
     expect(broadcast.kind === 'direct' && broadcast.connectionIds.length).toBe(3);
+  });
+});
+
+describe('the built bundles (run `npm run build:handlers` first)', () => {
+  test('GIVEN sendmessage and delivery-worker bundles with the delivery settings WHEN a member sends to a room of 15 THEN the job is enqueued and the worker bundle delivers it once to each member', async () => {
+    // GIVEN the environment the gateway sets, the SDK pointed at the local table and queue
+    const s = await setup();
+    const members = await connect(s, 15, 'hall');
+    queue.drain();
+    const env = {
+      ...process.env,
+      CONNECTIONS_TABLE: s.table, ROOM_INDEX, CALLBACK_URL: api.callbackUrl, FANOUT_CONCURRENCY: '4',
+      DELIVERY_QUEUE_URL: queue.url, SHARDED_ABOVE: '10', SHARD_SIZE: '6',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_ENDPOINT_URL_SQS: queue.url.replace(/\/123456789012\/.*$/, ''),
+      AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    };
+    const sendEvent = {
+      requestContext: { routeKey: 'sendmessage', eventType: 'MESSAGE', connectionId: members[0], identity: { sourceIp: '127.0.0.1' }, authorizer: { principalId: 'carol' } },
+      body: '{"action":"sendmessage","data":{"room":"hall","text":"to all fifteen"}}',
+      isBase64Encoded: false,
+    };
+    // WHEN
+    expect(await invokeBundle('sendmessage', sendEvent, env)).toEqual({ statusCode: 200 });
+    const bodies = queue.drain();
+    for (const body of bodies) {
+      expect(await invokeBundle('delivery-worker', { Records: [record(body)] }, env)).toEqual({ batchItemFailures: [] });
+    }
+    // THEN
+    expect(bodies).toHaveLength(3);
+    expect(members.map((id) => api.received(id).filter((f) => (f as { text?: string }).text === 'to all fifteen').length)).toEqual(Array(15).fill(1));
   });
 });
