@@ -95,6 +95,8 @@ export interface WebSocketApiModel {
   readonly stages: StageModel[];
   readonly region: string;
   readonly accountId: string;
+  /** Stage name → API key values of the usage plans on that stage (`x-api-key` on `$connect`). @default - none */
+  readonly apiKeys?: Record<string, string[]>;
 }
 
 export interface TableModel {

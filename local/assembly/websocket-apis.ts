@@ -2,6 +2,7 @@
  * AWS::ApiGatewayV2::Api (ProtocolType WEBSOCKET) with its Routes, Integrations, Authorizers, RouteResponses
  * and Stages → `WebSocketApiModel`. Lambda integration URIs are resolved back to the function they invoke.
  */
+import { readApiKeys } from '../iam/api-keys';
 import { AuthorizerModel, FunctionModel, RouteModel, StageModel, WebSocketApiModel } from '../model';
 import { AssemblyError, where } from './errors';
 import { StackResolver } from './intrinsics';
@@ -72,9 +73,8 @@ export function readWebSocketApis(resolver: StackResolver, lookup: FunctionLooku
         if (typeof found === 'string') problems.push(found);
         else if (!found) problems.push(`${where(resolver.stackName, id)}: AuthorizerId ${p.AuthorizerId} names no authorizer of the API`);
         else authorizer = found;
-      } else if (authorizationType === 'AWS_IAM') {
-        warnings.push(`${where(resolver.stackName, id)}: AWS_IAM authorization is not checked by the emulator (every caller is let in)`);
       }
+      // AWS_IAM: the gateway checks the upgrade's SigV4 signature when local IAM is on (local/gateway/handshake.ts).
       const unsupported = problems.length ? problems.join('; ') : undefined;
       if (unsupported) warnings.push(unsupported);
       return {
@@ -105,9 +105,14 @@ export function readWebSocketApis(resolver: StackResolver, lookup: FunctionLooku
       stages,
       region: resolver.region,
       accountId: resolver.accountId,
+      ...withApiKeys(readApiKeys(resolver, apiLogicalId, warnings)),
     });
   }
   return apis;
+}
+
+function withApiKeys(keys: Record<string, string[]>): { apiKeys?: Record<string, string[]> } {
+  return Object.keys(keys).length > 0 ? { apiKeys: keys } : {};
 }
 
 function lambdaBehind(resolver: StackResolver, logicalId: string, uri: unknown, path: string, lookup: FunctionLookup): FunctionModel | string {

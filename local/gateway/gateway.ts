@@ -186,7 +186,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       };
       const connectRoute = target.api.routes.find((r) => r.routeKey === '$connect');
       // The upgrade stays pending until the authorizer and $connect finish (spec §2.1.1).
-      const decision = await decideHandshake(connectRoute, facts, request, invoker, log);
+      const decision = await decideHandshake(connectRoute, facts, request, invoker, log, {
+        iam: options.iam,
+        signable: { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.alloc(0) },
+        apiKeys: target.api.apiKeys?.[facts.stage],
+      });
       if (!decision.accepted) return rejectUpgrade(socket, decision.status, decision.message);
       if (socket.destroyed || closing) {
         // The client left while $connect ran: never registered; $disconnect keeps the backend's records clean

@@ -6,6 +6,22 @@ import type { FunctionInvoker, RouteModel } from '../model';
 import { authorizerEvent, connectEvent, type ConnectionFacts, type HandshakeRequest } from './events';
 import { evaluateInvokePolicy, MalformedPolicyError } from './iam-policy';
 import { methodArn } from './events';
+import type { IamAuthority } from '../iam/credentials';
+import type { SignableRequest } from '../iam/sigv4';
+import { LOCAL_API_KEY } from '../iam/api-keys';
+
+/** What the handshake checks beyond the authorizer: AWS_IAM signatures and API keys. */
+export interface HandshakeChecks {
+  /** Verifies SigV4 on AWS_IAM `$connect` routes. @default - AWS_IAM routes are not checked (logged) */
+  readonly iam?: IamAuthority;
+  /** The upgrade request as received (method, path and query, headers), for the signature. */
+  readonly signable?: SignableRequest;
+  /**
+   * API key values accepted on this stage when `$connect` has ApiKeyRequired (LOCAL_API_KEY is always accepted).
+   * @default - only LOCAL_API_KEY
+   */
+  readonly apiKeys?: readonly string[];
+}
 
 export type HandshakeDecision =
   | { readonly accepted: true; readonly subprotocol?: string; readonly authorizer?: Record<string, unknown> }
@@ -119,15 +135,37 @@ export async function decideHandshake(
   request: HandshakeRequest,
   invoker: FunctionInvoker,
   log: GatewayLog,
+  checks: HandshakeChecks = {},
 ): Promise<HandshakeDecision> {
   let authorizer: Record<string, unknown> | undefined;
-  if (connectRoute?.authorizationType === 'AWS_IAM' || connectRoute?.apiKeyRequired) {
-    log(`$connect of ${facts.apiId}: AWS_IAM signatures and API keys are not checked by the emulator; connection allowed`);
+  if (connectRoute?.authorizationType === 'AWS_IAM') {
+    if (!checks.iam || !checks.signable) {
+      log(`$connect of ${facts.apiId}: AWS_IAM signatures are not checked (local IAM is off); connection allowed`);
+    } else {
+      // SigV4 on the upgrade (Authorization header or a presigned query), then execute-api:Invoke on the methodArn.
+      const outcome = checks.iam.authorize(checks.signable, 'execute-api', 'execute-api:Invoke', [methodArn(facts)]);
+      if (!outcome.ok) {
+        const message = outcome.kind === 'signature' ? outcome.failure.message : outcome.message;
+        log(`$connect of ${facts.apiId} refused with 403 (AWS_IAM): ${outcome.kind === 'signature' ? outcome.failure.errorType : 'AccessDeniedException'}: ${message.split('\n')[0]}`);
+        return reject(403, outcome.kind === 'signature' ? message.split('\n')[0] : message);
+      }
+    }
   }
   if (connectRoute?.authorizationType === 'CUSTOM' && connectRoute.authorizer) {
     const decision = await authorize(connectRoute, facts, request, invoker, log);
     if (!decision.accepted) return decision;
     authorizer = decision.authorizer;
+  }
+  if (connectRoute?.apiKeyRequired) {
+    // After authorization, as API Gateway checks keys; a missing or unknown x-api-key is 403 Forbidden.
+    let given: string | undefined;
+    for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
+      if (request.rawHeaders[i].toLowerCase() === 'x-api-key') given = request.rawHeaders[i + 1];
+    }
+    if (given === undefined || (given !== LOCAL_API_KEY && !(checks.apiKeys ?? []).includes(given))) {
+      log(`$connect of ${facts.apiId}/${facts.stage} refused with 403: ${given === undefined ? 'no x-api-key header' : 'the x-api-key is not a key of a usage plan of this stage'} (the route requires an API key)`);
+      return reject(403, 'Forbidden');
+    }
   }
   if (connectRoute?.unsupported) {
     log(`$connect: ${connectRoute.unsupported}`);

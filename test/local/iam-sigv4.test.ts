@@ -4,35 +4,15 @@
  * header or body, a wrong secret, an unknown key, a stale or future clock, and malformed headers are refused
  * with AWS's error types.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { sdkSigner } from './support/sigv4-signer';
 import { verifySigV4, type SignableRequest } from '../../local/iam/sigv4';
 
 const KEY = { accessKeyId: 'AKIAEXAMPLEKEY000001', secretAccessKey: 'example-secret' };
 const lookup = (id: string): string | undefined => (id === KEY.accessKeyId ? KEY.secretAccessKey : undefined);
 const NOW = Date.UTC(2026, 11, 1, 16, 0, 0);
 
-/** The hash the signer needs (node:crypto; the SDK's Node clients use the same). */
-class Sha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret ? createHmac('sha256', Sha256.bytes(secret)) : createHash('sha256');
-  }
-  private static bytes(data: string | ArrayBuffer | ArrayBufferView): string | Buffer {
-    if (typeof data === 'string') return data;
-    return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(Sha256.bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {}
-}
-
-function signer(service = 'execute-api', secretAccessKey = KEY.secretAccessKey): SignatureV4 {
-  return new SignatureV4({ service, region: 'eu-west-1', credentials: { ...KEY, secretAccessKey }, sha256: Sha256 });
+function signer(service = 'execute-api', secretAccessKey = KEY.secretAccessKey) {
+  return sdkSigner({ service, region: 'eu-west-1', ...KEY, secretAccessKey });
 }
 
 /** Signs like the SDK does and returns what a server receives (path and query as on the wire, lower-case headers). */
