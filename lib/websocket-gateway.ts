@@ -612,9 +612,12 @@ export class WebSocketGateway extends Construct {
 
   /** The delivery queue and its worker, which posts shards and records their progress in the table. */
   private createDelivery(options: DeliveryOptions): ShardedDelivery {
-    const worker = this.functionFor(BundledHandler.DELIVERY_WORKER);
+    const worker = this.functionFor(BundledHandler.DELIVERY_WORKER) as lambda.Function;
     this.table.grantWriteDeliveryProgress(worker);
-    return new ShardedDelivery(this, 'Delivery', { ...options, worker });
+    const delivery = new ShardedDelivery(this, 'Delivery', { ...options, worker });
+    // The worker hands a shard it paused back to the queue (ChangeMessageVisibility, granted by the event source).
+    worker.addEnvironment(ENV.deliveryQueueUrl, delivery.queue.queueUrl);
+    return delivery;
   }
 
   private requireDelivery(setting: GatewaySetting): ShardedDelivery {

@@ -59,7 +59,10 @@ describe('WebSocketGateway delivery', () => {
       Timeout: 60,
       Environment: { Variables: { CONNECTIONS_TABLE: Match.anyValue(), ROOM_INDEX: 'byRoom', CALLBACK_URL: Match.anyValue(), FANOUT_CONCURRENCY: '20' } },
     });
-    expect(Object.keys(environmentOf(stack, template, worker)).sort()).toEqual(['CALLBACK_URL', 'CONNECTIONS_TABLE', 'FANOUT_CONCURRENCY', 'ROOM_INDEX']);
+    expect(environmentOf(stack, template, worker)).toEqual({
+      CONNECTIONS_TABLE: expect.anything(), ROOM_INDEX: 'byRoom', CALLBACK_URL: expect.anything(), FANOUT_CONCURRENCY: '20',
+      DELIVERY_QUEUE_URL: { Ref: queueId },
+    });
   });
 
   test('GIVEN delivery WHEN synthesized THEN the worker may read connections, post, remove gone ones and write only job# items; it receives from its queue', () => {

@@ -39,6 +39,12 @@ export interface WorkerOptions {
    * redelivered and resumes). @default - never stops early
    */
   readonly shouldPause?: () => boolean;
+  /**
+   * Makes a paused shard's message visible again at once (ChangeMessageVisibility to 0), so the next receive
+   * resumes it without waiting for the visibility timeout. A failure is logged and ignored: the message comes back
+   * when its visibility timeout ends. @default - the message comes back when its visibility timeout ends
+   */
+  readonly releaseForRetry?: (record: ShardRecord) => Promise<void>;
 }
 
 export interface ShardResult {
@@ -182,6 +188,7 @@ export function metricsLine(queueName: string, message: ShardMessage, result: Sh
 export interface ShardRecord {
   readonly messageId: string;
   readonly body: string;
+  readonly receiptHandle?: string;
   readonly eventSourceARN?: string;
 }
 
@@ -216,7 +223,11 @@ export function createDeliveryWorkerHandler(
       try {
         const result = await processShard({ ...options, ...(shouldPause ? { shouldPause } : {}) }, message);
         sink(metricsLine(queueName, message, result, options.clock()));
-        if (result.status === 'paused') failures.push({ itemIdentifier: record.messageId });
+        if (result.status === 'paused') {
+          failures.push({ itemIdentifier: record.messageId });
+          await options.releaseForRetry?.(record).catch((err: unknown) =>
+            options.log.warn('shard_release_failed', { messageId: record.messageId, ...describeError(err) }));
+        }
       } catch (err) {
         options.log.error('shard_failed', { messageId: record.messageId, jobId: message.jobId, shard: message.index, ...describeError(err) });
         failures.push({ itemIdentifier: record.messageId });

@@ -385,12 +385,22 @@ describe('delivery worker', () => {
     expect(s.metrics[0]).toMatchObject({ jobShardDelivered: 20 });
   });
 
-  test('GIVEN a worker running out of time WHEN it pauses after each page THEN the shard is redelivered until done, each member posted once', async () => {
+  test('GIVEN a worker running out of time WHEN it pauses after each page THEN it releases the message, the shard is redelivered until done, each member posted once', async () => {
     const s = await setup();
     const members = await connect(s, 12, 'slow');
     const body = encodeShardMessage({ v: 1, jobId: 'slow-job', index: 0, shards: 1, data: JSON.stringify({ tag: 'slow' }), shard: { kind: 'room', room: 'slow' } });
-    const receives = await runWorker(s.worker({ shouldPause: () => true }), [body]);
+    const released: string[] = [];
+    let failRelease = true;
+    const releaseForRetry = async (r: ShardRecord) => {
+      released.push(r.messageId);
+      if (failRelease) {
+        failRelease = false;
+        throw new Error('SQS unavailable');
+      }
+    };
+    const receives = await runWorker(s.worker({ shouldPause: () => true, releaseForRetry }), [body]);
     expect(receives).toBe(3);
+    expect(released).toHaveLength(2);
     expect(s.metrics.map((m) => m.status)).toEqual(['paused', 'paused', 'done']);
     expect(receivedCounts(members, 'slow')).toEqual(Array(12).fill(1));
   });
