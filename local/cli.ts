@@ -30,6 +30,7 @@ Options:
   --static DIR              serve DIR at /_wsgate/app/ (the browser demo)
   --local-secret VALUE      key Secrets Manager answers with, and dev tokens are signed with
   --no-iam                  do not check SigV4 signatures and IAM policies (local IAM is on by default)
+  --no-throttle             do not apply the stages' throttling limits (on by default)
   --version                 print the emulator's version (@wsgate/local)
   --help                    show this help
 
@@ -174,6 +175,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
         break;
       case '--no-iam':
         options.iam = false;
+        break;
+      case '--no-throttle':
+        options.throttle = false;
         break;
       default:
         if (flag.startsWith('-')) throw new UsageError(`Unknown option ${flag}`);

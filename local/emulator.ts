@@ -61,6 +61,12 @@ export interface EmulatorOptions {
    * @default true
    */
   readonly iam?: boolean;
+  /**
+   * Stage throttling (DefaultRouteSettings / RouteSettings token buckets): a message over the limit gets the
+   * `Too Many Requests` frame. false: no limit (benchmarks and load tests measuring the emulator itself).
+   * @default true
+   */
+  readonly throttle?: boolean;
 }
 
 export interface RunningEmulator {
@@ -188,7 +194,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     stopOnFailure.push(() => invoker.close());
     const { jwks, ...claims } = tokenClaims(model);
     const gateway: Gateway = await startGateway({
-      apis: model.apis,
+      apis: options.throttle === false ? model.apis.map((api) => ({ ...api, stages: api.stages.map(({ throttling: _t, ...stage }) => stage) })) : model.apis,
       invoker,
       port: options.port ?? PORT_DEFAULT,
       tls: { key: certificate.key, cert: certificate.cert },

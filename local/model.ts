@@ -82,6 +82,21 @@ export interface RouteModel {
 export interface StageModel {
   readonly stageName: string;
   readonly stageVariables: Record<string, string>;
+  /** DefaultRouteSettings / RouteSettings throttling of the stage. @default - not throttled */
+  readonly throttling?: StageThrottling;
+}
+
+/** Token-bucket limits (requests per second, bucket size), as API Gateway applies them per stage and route. */
+export interface ThrottleModel {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+export interface StageThrottling {
+  /** DefaultRouteSettings. @default - no stage-wide limit */
+  readonly defaultRoute?: ThrottleModel;
+  /** RouteSettings by route key. @default - none */
+  readonly routes?: Record<string, ThrottleModel>;
 }
 
 export interface WebSocketApiModel {

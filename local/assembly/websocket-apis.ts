@@ -3,7 +3,7 @@
  * and Stages → `WebSocketApiModel`. Lambda integration URIs are resolved back to the function they invoke.
  */
 import { readApiKeys } from '../iam/api-keys';
-import { AuthorizerModel, FunctionModel, RouteModel, StageModel, WebSocketApiModel } from '../model';
+import { AuthorizerModel, FunctionModel, RouteModel, StageModel, StageThrottling, ThrottleModel, WebSocketApiModel } from '../model';
 import { AssemblyError, where } from './errors';
 import { StackResolver } from './intrinsics';
 
@@ -92,7 +92,7 @@ export function readWebSocketApis(resolver: StackResolver, lookup: FunctionLooku
     const stages: StageModel[] = ofType('AWS::ApiGatewayV2::Stage').filter(belongs).map(([id, r]) => {
       const p = resolver.resolve(r.Properties ?? {}, id, 'Properties') as Record<string, any>;
       const variables = Object.fromEntries(Object.entries(p.StageVariables ?? {}).map(([k, v]) => [k, String(v)]));
-      return { stageName: String(p.StageName), stageVariables: variables };
+      return { stageName: String(p.StageName), stageVariables: variables, ...stageThrottling(p) };
     });
     if (stages.length === 0) warnings.push(`${where(resolver.stackName, apiLogicalId)}: the WebSocket API has no stage, so no client can reach it`);
     apis.push({
@@ -109,6 +109,25 @@ export function readWebSocketApis(resolver: StackResolver, lookup: FunctionLooku
     });
   }
   return apis;
+}
+
+/** A route setting's throttling (a limit it leaves out keeps the account default: 10000 rps, burst 5000). */
+function throttleOf(settings: Record<string, unknown> | undefined): ThrottleModel | undefined {
+  if (!settings || (settings.ThrottlingRateLimit === undefined && settings.ThrottlingBurstLimit === undefined)) return undefined;
+  const rate = Number(settings.ThrottlingRateLimit ?? 10_000);
+  const burst = Number(settings.ThrottlingBurstLimit ?? 5_000);
+  return Number.isFinite(rate) && Number.isFinite(burst) ? { rateLimit: Math.max(0, rate), burstLimit: Math.max(0, Math.floor(burst)) } : undefined;
+}
+
+function stageThrottling(p: Record<string, any>): { throttling?: StageThrottling } {
+  const defaultRoute = throttleOf(p.DefaultRouteSettings);
+  const routes: Record<string, ThrottleModel> = {};
+  for (const [routeKey, settings] of Object.entries((p.RouteSettings ?? {}) as Record<string, Record<string, unknown>>)) {
+    const throttle = throttleOf(settings);
+    if (throttle) routes[routeKey] = throttle;
+  }
+  if (!defaultRoute && Object.keys(routes).length === 0) return {};
+  return { throttling: { ...(defaultRoute ? { defaultRoute } : {}), ...(Object.keys(routes).length ? { routes } : {}) } };
 }
 
 function withApiKeys(keys: Record<string, string[]>): { apiKeys?: Record<string, string[]> } {

@@ -184,6 +184,6 @@ export function disconnectEvent(
 }
 
 /** The error frames API Gateway sends, byte for byte (spec §3): a space after `"message":` and after each comma. */
-export function gatewayErrorFrame(message: 'Forbidden' | 'Internal server error' | 'Endpoint request timed out', connectionId: string, requestId: string): string {
+export function gatewayErrorFrame(message: 'Forbidden' | 'Internal server error' | 'Endpoint request timed out' | 'Too Many Requests', connectionId: string, requestId: string): string {
   return `{"message": "${message}", "connectionId":"${connectionId}", "requestId":"${requestId}"}`;
 }

@@ -1,7 +1,7 @@
 /**
  * Client messages (spec §2.4, §3, §3.1, §4.2): route selection, integration call, route response or error frame.
  */
-import type { FunctionInvoker, InvocationOutcome, RouteModel, WebSocketApiModel } from '../model';
+import type { FunctionInvoker, InvocationOutcome, RouteModel, ThrottleModel, WebSocketApiModel } from '../model';
 import type { Connection } from './connection';
 import { gatewayErrorFrame, messageEvent } from './events';
 import type { GatewayLog } from './handshake';
@@ -11,13 +11,46 @@ import { RouteSelector, selectRouteKey } from './route-selection';
 /** API Gateway's integration limit when the integration sets no TimeoutInMillis. */
 export const INTEGRATION_TIMEOUT_MS_DEFAULT = 29_000;
 
+/** A token bucket: `burstLimit` tokens, refilled at `rateLimit` per second; one message takes one. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(private readonly limits: ThrottleModel, now: number = Date.now()) {
+    this.tokens = limits.burstLimit;
+    this.last = now;
+  }
+
+  take(now: number = Date.now()): boolean {
+    this.tokens = Math.min(this.limits.burstLimit, this.tokens + ((now - this.last) / 1000) * this.limits.rateLimit);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
 /** Per-API routing: the compiled expression and the routes by key (excluding `$connect` / `$disconnect`). */
 export class MessageRouter {
   private readonly selector: RouteSelector;
   private readonly routes = new Map<string, RouteModel>();
   private readonly keys: Set<string>;
+  /** `stage\nrouteKey` → its bucket (RouteSettings), and `stage\n` → the stage's DefaultRouteSettings bucket. */
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  /** False when the stage's (or the route's) throttling limit is used up. */
+  admit(stage: string, routeKey: string): boolean {
+    const route = this.buckets.get(`${stage}\n${routeKey}`);
+    if (route) return route.take();
+    const stageDefault = this.buckets.get(`${stage}\n`);
+    return stageDefault ? stageDefault.take() : true;
+  }
 
   constructor(api: WebSocketApiModel) {
+    for (const stage of api.stages) {
+      if (stage.throttling?.defaultRoute) this.buckets.set(`${stage.stageName}\n`, new TokenBucket(stage.throttling.defaultRoute));
+      for (const [routeKey, limits] of Object.entries(stage.throttling?.routes ?? {})) this.buckets.set(`${stage.stageName}\n${routeKey}`, new TokenBucket(limits));
+    }
     this.selector = new RouteSelector(api.routeSelectionExpression);
     for (const route of api.routes) {
       if (route.routeKey !== '$connect' && route.routeKey !== '$disconnect') this.routes.set(route.routeKey, route);
@@ -62,6 +95,12 @@ export async function handleMessage(
   const route = router.route(body);
   if (!route) {
     connection.sendText(gatewayErrorFrame('Forbidden', connection.id, requestId));
+    return;
+  }
+  if (!router.admit(connection.stage, route.routeKey)) {
+    // Throttled (stage DefaultRouteSettings or RouteSettings): the frame text is [UNCONFIRMED]; the connection stays open.
+    log(`route ${route.routeKey} on ${connection.id}: throttled (stage ${connection.stage} limit reached)`);
+    connection.sendText(gatewayErrorFrame('Too Many Requests', connection.id, requestId));
     return;
   }
   if (route.unsupported) {

@@ -25,7 +25,7 @@ const STDERR_LINES_KEPT = 200;
 export function startEmulatorProcess(assemblyDir: string, startTimeoutMs: number, logFile?: string): Promise<EmulatorProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.join(REPO_ROOT, 'local', 'cli.ts'), 'local', assemblyDir, '--port', '0'],
+    ['-r', 'ts-node/register/transpile-only', path.join(REPO_ROOT, 'local', 'cli.ts'), 'local', assemblyDir, '--port', '0', '--no-throttle'],
     { cwd: REPO_ROOT, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stderrTail: string[] = [];

@@ -33,6 +33,19 @@ const api: WebSocketApiModel = {
   ],
 };
 
+/** Stage "tight": 2 messages per ~17 minutes (no refill during the test), route "own" with its own larger bucket. */
+const throttledApi: WebSocketApiModel = {
+  ...api,
+  apiId: 'tttttttttt',
+  name: 'throttled',
+  stages: [{
+    stageName: 'tight',
+    stageVariables: {},
+    throttling: { defaultRoute: { rateLimit: 0.001, burstLimit: 2 }, routes: { own: { rateLimit: 0.001, burstLimit: 5 } } },
+  }],
+  routes: [...api.routes, route('own', 'size')],
+};
+
 /** Releases the held `slow` invocations; each records when it finished. */
 let releaseSlow: () => void = () => undefined;
 const slowReleased = new Promise<void>((resolve) => (releaseSlow = resolve));
@@ -54,7 +67,7 @@ let url: string;
 const gatewayLog: string[] = [];
 
 beforeAll(async () => {
-  gateway = await startGateway({ apis: [api], invoker, port: 0, log: (line) => gatewayLog.push(line) });
+  gateway = await startGateway({ apis: [api, throttledApi], invoker, port: 0, log: (line) => gatewayLog.push(line) });
   url = gateway.endpoints[0].websocketUrl;
 });
 
@@ -66,9 +79,9 @@ afterAll(async () => {
 const disconnectStatusOf = (connectionId: string) =>
   eventually(() => invoker.eventsOf('disconnect').find((e) => e.requestContext.connectionId === connectionId)?.requestContext.disconnectStatusCode, 'its $disconnect');
 
-async function open(): Promise<{ client: QueuedClient; connectionId: string }> {
+async function open(at = url): Promise<{ client: QueuedClient; connectionId: string }> {
   const before = invoker.eventsOf('connect').length;
-  const client = await QueuedClient.open(url);
+  const client = await QueuedClient.open(at);
   const connectionId = await eventually(() => invoker.eventsOf('connect')[before]?.requestContext.connectionId as string | undefined, 'the $connect event');
   return { client, connectionId };
 }
@@ -137,6 +150,23 @@ describe('X-Amzn-Trace-Id', () => {
     const { client } = await open();
     const traces = invoker.eventsOf('connect').map((e) => e.headers['X-Amzn-Trace-Id']);
     for (const trace of traces) expect(trace).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
+    client.socket.close();
+  });
+});
+
+describe('stage throttling (DefaultRouteSettings / RouteSettings token buckets)', () => {
+  test('GIVEN a stage with burst 2 and a route with its own burst 5 WHEN a client sends 5 messages to each THEN 2 and 5 are routed, the other 3 get "Too Many Requests" and the connection stays open', async () => {
+    const { client } = await open(gateway.endpoints.find((e) => e.stage === 'tight')!.websocketUrl);
+    for (let i = 0; i < 5; i++) client.send(`m${i}`);
+    const frames = await Promise.all(Array.from({ length: 5 }, () => client.next()));
+    const throttled = frames.filter((f) => /^\{"message": "Too Many Requests", "connectionId":"[A-Za-z0-9_-]{15}=", "requestId":"[A-Za-z0-9_-]{15}="\}$/.test(f));
+    expect(throttled).toHaveLength(3);
+    expect(frames.filter((f) => f === '{"length":2}')).toHaveLength(2);
+    for (let i = 0; i < 5; i++) client.send({ action: 'own', n: i });
+    const own = await Promise.all(Array.from({ length: 5 }, () => client.nextJson()));
+    expect(own.every((f) => typeof f.length === 'number')).toBe(true);
+    client.send({ action: 'own', n: 6 });
+    expect((await client.nextJson()).message).toBe('Too Many Requests');
     client.socket.close();
   });
 });
