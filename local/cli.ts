@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startEmulator, type EmulatorOptions } from './emulator';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from './emulator';
 import { FUNCTIONS_PATH } from './gateway/function-endpoints';
 import { PORT_DEFAULT } from './gateway/gateway';
 
@@ -31,6 +31,8 @@ Options:
   --local-secret VALUE      key Secrets Manager answers with, and dev tokens are signed with
   --no-iam                  do not check SigV4 signatures and IAM policies (local IAM is on by default)
   --no-throttle             do not apply the stages' throttling limits (on by default)
+  --watch                   after each new \`cdk synth\` into assemblyDir, swap the changed functions' code without
+                            dropping connections or table data (route or table changes: says to restart)
   --version                 print the emulator's version (@wsgate/local)
   --help                    show this help
 
@@ -60,6 +62,8 @@ export interface CliCommand {
   readonly help: boolean;
   /** `--version`. @default false */
   readonly version?: boolean;
+  /** `--watch`: reload the assembly when it changes. @default false */
+  readonly watch?: boolean;
   /** @default 'local' */
   readonly command?: 'local' | 'invoke';
   /** `wsgate local`'s options (the defaults for other commands). */
@@ -146,6 +150,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
   if (args[0] !== 'local') throw new UsageError(args[0] === undefined ? 'Missing command: local or invoke' : `Unknown command "${args[0]}"`);
   args.shift();
   let assemblyDir: string | undefined;
+  let watch = false;
   const options: { -readonly [K in keyof EmulatorOptions]?: EmulatorOptions[K] } = {};
   walk(args, ({ flag, value }) => {
     switch (flag) {
@@ -179,13 +184,16 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
       case '--no-throttle':
         options.throttle = false;
         break;
+      case '--watch':
+        watch = true;
+        break;
       default:
         if (flag.startsWith('-')) throw new UsageError(`Unknown option ${flag}`);
         if (assemblyDir !== undefined) throw new UsageError(`Unexpected argument "${flag}" (the assembly folder is ${assemblyDir})`);
         assemblyDir = flag;
     }
   });
-  return { help: false, command: 'local', options: { ...options, assemblyDir: assemblyDir ?? 'cdk.out', port: checkedPort(port) } };
+  return { help: false, command: 'local', ...(watch ? { watch } : {}), options: { ...options, assemblyDir: assemblyDir ?? 'cdk.out', port: checkedPort(port) } };
 }
 
 export interface InvokeIo {
@@ -243,6 +251,37 @@ export async function runInvoke(request: InvokeRequest, io: InvokeIo): Promise<n
   }
   io.stderr(`wsgate: ${response.status}: ${parsed.message ?? text}\n`);
   return 1;
+}
+
+/**
+ * `--watch`: reloads the emulator's assembly once a burst of changes to its folder settles (a synth rewrites many
+ * files; manifest.json last), and says what happened. Returns a function that stops watching.
+ */
+export function watchAssembly(
+  emulator: Pick<RunningEmulator, 'reload'>,
+  assemblyDir: string,
+  print: (line: string) => void,
+  settleMs = 400,
+): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const reload = (): void => {
+    running = running.then(async () => {
+      const started = Date.now();
+      const result = await emulator.reload();
+      if (result.error) print(`[watch] the new assembly cannot be loaded, still serving the last good version: ${result.error}`);
+      else if (result.needsRestart.length > 0) print(`[watch] not hot-swappable (${result.needsRestart.join('; ')}): restart wsgate local to apply; still serving the last good version`);
+      else if (result.swapped.length > 0) print(`[watch] swapped ${result.swapped.length} function(s) in ${Date.now() - started} ms: ${result.swapped.join(', ')}`);
+    });
+  };
+  const watcher = fs.watch(assemblyDir, () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(reload, settleMs);
+  });
+  return () => {
+    if (timer) clearTimeout(timer);
+    watcher.close();
+  };
 }
 
 /** `@wsgate/local <version>`, from the package.json beside this file (source and built file share the folder). */
@@ -306,12 +345,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`function on no route: ${name}  (invoke: wsgate invoke ${name} --port ${emulator.port} --event JSON)\n`);
   }
   if (emulator.appUrl) process.stdout.write(`browser demo: ${emulator.appUrl}\n`);
+  const stopWatching = command.watch
+    ? watchAssembly(emulator, command.options.assemblyDir, (line) => process.stdout.write(`${line}\n`))
+    : undefined;
+  if (stopWatching) process.stdout.write(`watching ${command.options.assemblyDir}: re-run \`cdk synth\` to swap changed functions\n`);
   process.stdout.write('Press Ctrl-C to stop.\n');
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (): void => {
       if (stopping) return;
       stopping = true;
+      stopWatching?.();
       process.stdout.write('Stopping...\n');
       emulator.close().then(resolve, (err) => {
         process.stderr.write(`wsgate: error while stopping: ${(err as Error).message}\n`);

@@ -85,8 +85,48 @@ export interface RunningEmulator {
   readonly warnings: readonly string[];
   /** JWKS URLs of the app's authorizers that the emulator answers itself (with its local issuer's keys). */
   readonly jwksUrls: readonly string[];
+  /** The assembly being served (the last one `reload` accepted). */
   readonly model: AssemblyModel;
+  /**
+   * Re-reads the cloud assembly (after a new `cdk synth`) and swaps the code and configuration of the functions
+   * that changed, keeping open connections and table data. A change of routes, stages, authorizers or tables
+   * cannot be swapped: it is listed in `needsRestart` and nothing is swapped. An assembly that cannot be read is
+   * `error`; the emulator keeps serving the last good version either way.
+   */
+  reload(): Promise<ReloadResult>;
   close(): Promise<void>;
+}
+
+export interface ReloadResult {
+  /** Ids (`Stack/LogicalId`) of the functions whose code or configuration was swapped. */
+  readonly swapped: readonly string[];
+  /** What changed that only a restart of the emulator applies. */
+  readonly needsRestart: readonly string[];
+  /** Why the new assembly was not loaded. @default - it was */
+  readonly error?: string;
+}
+
+/** What the gateway serves, as comparable text: a change here is not hot-swappable. */
+function servedShape(model: AssemblyModel): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const api of model.apis) {
+    out.set(`API ${api.stackName}/${api.logicalId}`, JSON.stringify({ ...api, routes: undefined, stages: api.stages, selection: api.routeSelectionExpression }));
+    for (const route of api.routes) out.set(`route ${route.routeKey} of ${api.stackName}/${api.logicalId}`, JSON.stringify(route));
+  }
+  for (const table of model.tables) out.set(`table ${table.stackName}/${table.logicalId}`, JSON.stringify(table));
+  return out;
+}
+
+function shapeChanges(before: AssemblyModel, after: AssemblyModel): string[] {
+  const a = servedShape(before);
+  const b = servedShape(after);
+  const out: string[] = [];
+  for (const [key, value] of b) {
+    if (!a.has(key)) out.push(`new ${key}`);
+    else if (a.get(key) !== value) out.push(`changed ${key}`);
+  }
+  for (const key of a.keys()) if (!b.has(key)) out.push(`removed ${key}`);
+  return out;
 }
 
 /** `iss` / `aud` of the first authorizer function with JWT_ISSUER / JWT_AUDIENCE in its environment. */
@@ -141,6 +181,13 @@ class DeferredInvoker implements FunctionInvoker {
   attach(invoker: FunctionInvoker): void {
     this.target = invoker;
     this.resolveReady(invoker);
+  }
+
+  /** New invocations go to `invoker`; the previous one is returned (to be closed by the caller). */
+  swap(invoker: FunctionInvoker): FunctionInvoker | undefined {
+    const previous = this.target;
+    this.target = invoker;
+    return previous;
   }
 
   async invoke(functionId: string, event: unknown): Promise<InvocationOutcome> {
@@ -209,9 +256,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       iam,
     });
     stopOnFailure.unshift(() => gateway.close());
-    invoker.attach(
+    const invokerFor = (functions: AssemblyModel['functions']): FunctionInvoker =>
       createInvoker({
-        functions: model.functions,
+        functions,
         region,
         accountId,
         dynamodb: dynamoProxy?.endpoint ?? dynamo.endpoint,
@@ -222,8 +269,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         caFile: certificate.certFile,
         ...(options.initTimeoutMs !== undefined ? { initTimeoutMs: options.initTimeoutMs } : {}),
         log: options.functionLog,
-      }),
-    );
+      });
+    invoker.attach(invokerFor(model.functions));
+    let current = model;
     const base = `http://127.0.0.1:${gateway.port}`;
     let closed = false;
     return {
@@ -236,7 +284,27 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       jwksUrls: jwksUrls.map((u) => u.href),
       appUrl: options.staticDir ? `${base}${APP_PATH}` : undefined,
       warnings: [...(model.warnings ?? []), ...(iam?.warnings ?? [])],
-      model,
+      get model(): AssemblyModel {
+        return current;
+      },
+      async reload(): Promise<ReloadResult> {
+        let next: AssemblyModel;
+        try {
+          next = loadAssembly(options.assemblyDir, { stack: options.stack, region: options.region, accountId: options.accountId });
+        } catch (err) {
+          return { swapped: [], needsRestart: [], error: (err as Error).message };
+        }
+        const needsRestart = shapeChanges(current, next);
+        const changedFunctions = Object.keys(next.functions).filter((id) => JSON.stringify(next.functions[id]) !== JSON.stringify(current.functions[id]));
+        const newFunctions = changedFunctions.filter((id) => !current.functions[id]);
+        if (newFunctions.length > 0) needsRestart.push(...newFunctions.map((id) => `new function ${id}`));
+        if (needsRestart.length > 0 || changedFunctions.length === 0 || closed) return { swapped: [], needsRestart };
+        // Same routes and tables: new function processes from the new assets; the old ones stop once replaced.
+        const previous = invoker.swap(invokerFor(next.functions));
+        current = next;
+        await previous?.close();
+        return { swapped: changedFunctions, needsRestart: [] };
+      },
       async close(): Promise<void> {
         if (closed) return;
         closed = true;

@@ -8,7 +8,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { parseCli, runInvoke, startFailureMessage, USAGE, versionLine } from '../../local/cli';
+import { parseCli, runInvoke, startFailureMessage, USAGE, versionLine, watchAssembly } from '../../local/cli';
+import type { ReloadResult } from '../../local/emulator';
 import { startEmulator } from '../../local/emulator';
 import { startGateway, type Gateway } from '../../local/gateway';
 import { functionEndpoints } from '../../local/gateway/function-endpoints';
@@ -232,6 +233,46 @@ describe('wsgate local polish', () => {
     } finally {
       if (cli.exitCode === null) cli.kill('SIGKILL');
     }
+  });
+});
+
+describe('wsgate local --watch', () => {
+  test('GIVEN --watch WHEN parsed THEN the watch flag; the usage documents it', () => {
+    expect(parseCli(['local', 'cdk.out', '--watch']).watch).toBe(true);
+    expect(parseCli(['local']).watch).toBeUndefined();
+    expect(USAGE).toMatch(/--watch .*swap the changed functions' code/);
+  });
+
+  test('GIVEN a watched assembly folder WHEN a synth rewrites its files THEN it reloads and prints the outcome', async () => {
+    // GIVEN
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-watch-'));
+    const outcomes: ReloadResult[] = [
+      { swapped: ['App/Fn'], needsRestart: [] },
+      { swapped: [], needsRestart: ['new route extra of App/Api'] },
+      { swapped: [], needsRestart: [], error: 'The cloud assembly manifest is not valid JSON' },
+    ];
+    const expected = [
+      /^\[watch\] swapped 1 function\(s\) in \d+ ms: App\/Fn$/,
+      /not hot-swappable \(new route extra of App\/Api\): restart wsgate local/,
+      /cannot be loaded, still serving the last good version: The cloud assembly manifest is not valid JSON/,
+    ];
+    let round = 0;
+    const printed: string[] = [];
+    const stop = watchAssembly({ reload: async () => outcomes[round] }, dir, (line) => printed.push(line), 100);
+    try {
+      for (; round < outcomes.length; round++) {
+        // WHEN a synth writes several files
+        fs.writeFileSync(path.join(dir, 'App.template.json'), `{"round":${round}}`);
+        fs.writeFileSync(path.join(dir, 'manifest.json'), `{"round":${round}}`);
+
+        // THEN (a burst may be seen as one change or several; each reload prints its outcome)
+        await waitFor(() => printed.some((line) => expected[round].test(line)), `the outcome of synth ${round + 1}`);
+      }
+    } finally {
+      stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(printed.every((line) => line.startsWith('[watch] '))).toBe(true);
   });
 });
 
