@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConfigurationError, createGatewayClient, GatewayClientOptions } from '../../../lambda/runtime';
 import { createLogger } from '../../../lambda/runtime/log';
 import { createManagementClient } from '../../../lambda/runtime/management-client';
@@ -357,6 +357,34 @@ describe('sendToRoom and broadcast with a delivery queue', () => {
     const env = { CONNECTIONS_TABLE: s.table, ROOM_INDEX, CALLBACK_URL: api.callbackUrl };
     await expect(s.gateway({ env: { ...env, DELIVERY_QUEUE_URL: 'not a url' } }).sendToRoom('r', 'x')).rejects.toThrow(ConfigurationError);
     await expect(s.gateway({ env: { ...env, DELIVERY_QUEUE_URL: queue.url, SHARDED_ABOVE: '-1' } }).sendToRoom('r', 'x')).rejects.toThrow(/SHARDED_ABOVE is "-1"/);
+  });
+});
+
+describe('a broadcast to a few thousand connections', () => {
+  test('GIVEN 2,400 connections WHEN broadcast with shards of 600 and the 4 shards worked at once THEN every connection gets it exactly once', async () => {
+    // GIVEN 2,400 recorded, open connections (written 25 at a time)
+    const s = await setup();
+    const expiresAt = Math.floor(Date.now() / 1000) + 600;
+    const ids = Array.from({ length: 2400 }, () => newId());
+    api.open(...ids);
+    for (let i = 0; i < ids.length; i += 25) {
+      const items = ids.slice(i, i + 25).map((id) => ({ PutRequest: { Item: { pk: `conn#${id}`, sk: 'meta', connectionId: id, userId: 'u', connectedAt: 1, expiresAt } } }));
+      await s.doc.send(new BatchWriteCommand({ RequestItems: { [s.table]: items } }));
+    }
+    queue.drain();
+    const env = { CONNECTIONS_TABLE: s.table, ROOM_INDEX, CALLBACK_URL: api.callbackUrl, DELIVERY_QUEUE_URL: queue.url, SHARDED_ABOVE: '1000', SHARD_SIZE: '600' };
+    // WHEN
+    const counts = await s.gateway({ env }).broadcast({ tag: 'thousands' });
+    const bodies = queue.drain();
+    const handler = s.worker({ pageSize: 100 });
+    const results = await Promise.all(bodies.map((body) => handler({ Records: [record(body)] })));
+    // THEN
+    expect(counts).toMatchObject({ queued: 2400, shards: 4 });
+    expect(results).toEqual(Array(4).fill({ batchItemFailures: [] }));
+    const received = receivedCounts(ids, 'thousands');
+    expect(received.filter((n) => n !== 1)).toEqual([]);
+    expect(sum(s.metrics, 'Delivered')).toBe(2400);
+    expect(s.metrics.map((m) => m.shard).sort()).toEqual([0, 1, 2, 3]);
   });
 });
 
