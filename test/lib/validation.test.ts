@@ -82,7 +82,7 @@ describe('synth-time validators (examples at the boundaries)', () => {
     // GIVEN
     const full = Array.from({ length: MAX_ROUTES_PER_API }, (_, i) => `r${i}`);
     // WHEN / THEN (kills: `>=` → `>`, the count check moved after the token check)
-    expect(() => validateCustomRouteKey('new', full)).toThrow(/Cannot add route 'new': a WebSocket API has at most 300 routes/);
+    expect(() => validateCustomRouteKey('new', full)).toThrow(/^Cannot add route 'new': a WebSocket API has at most 300 routes \(API Gateway quota, raisable through AWS Support\)\.$/);
     expect(() => validateCustomRouteKey(Token.asString({ Ref: 'K' }), full)).toThrow(/at most 300 routes/);
     expect(() => validateCustomRouteKey('new', full.slice(1))).not.toThrow();
   });
@@ -92,7 +92,7 @@ describe('synth-time validators (examples at the boundaries)', () => {
     expect(() => validateCustomRouteKey('', [])).toThrow(/^Invalid route key '': a route key must not be empty\.$/);
     expect(() => validateCustomRouteKey('k'.repeat(129), [])).toThrow(/^Invalid route key 'k{20}…' \(129 characters\): a route key is at most 128 characters\.$/);
     expect(() => validateCustomRouteKey('k'.repeat(128), [])).not.toThrow();
-    expect(() => validateCustomRouteKey('$disconnect', [])).toThrow(/^Cannot add route '\$disconnect': the construct creates the \$connect, \$disconnect, \$default routes itself\./);
+    expect(() => validateCustomRouteKey('$disconnect', [])).toThrow(/^Cannot add route '\$disconnect': the construct creates the \$connect, \$disconnect, \$default routes itself\. Configure them through the construct props instead\.$/);
     expect(() => validateCustomRouteKey('$join', [])).toThrow(/^Invalid route key '\$join': custom route keys must not start with '\$' \(only \$connect, \$disconnect, \$default may\)\. Rename the route, e\.g\. 'join'\.$/);
     expect(() => validateCustomRouteKey('join', ['join'])).toThrow(/^Cannot add route 'join': the API already has a route with this key\.$/);
     expect(() => validateCustomRouteKey('jo$in', ['join'])).not.toThrow();
@@ -112,6 +112,17 @@ describe('synth-time validators (examples at the boundaries)', () => {
     // the ?? between the bare and braced forms → &&
     expect(() => validateRouteSelectionExpression(expression)).toThrow(
       new RegExp(`^Invalid routeSelectionExpression '.*': ${problem}.* at position ${position}\\. A WebSocket route selection expression is made of`),
+    );
+  });
+
+  test('GIVEN an invalid expression WHEN validated THEN the whole message explains the grammar with an example', () => {
+    // kills: the message-text mutants of the grammar explanation
+    expect(() => validateRouteSelectionExpression('$x')).toThrow(
+      new Error(
+        "Invalid routeSelectionExpression '$x': a $ that starts no $request.body.<path> variable (the only variable source for WebSocket routes; " +
+          'write \\$ for a literal $) at position 0. A WebSocket route selection expression is made of $request.body.<path>, ' +
+          '${request.body.<path>}, static text and \\$ for a literal dollar sign (for example $request.body.action).',
+      ),
     );
   });
 

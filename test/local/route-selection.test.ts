@@ -28,6 +28,8 @@ describe('parseRouteSelectionExpression: the grammar', () => {
     expect(parseRouteSelectionExpression('a\\b$connect$request.bod')).toEqual([{ kind: 'text', text: 'a\\b$connect$request.bod' }]);
     // An expression that is only static text has no empty segments around it (kills: flushText guard removed).
     expect(parseRouteSelectionExpression('$default')).toEqual([{ kind: 'text', text: '$default' }]);
+    // Braces and the words request.body are variables only after a "$" (kills: `ch === '$' &&` → `true &&` in both branches).
+    expect(parseRouteSelectionExpression('x{y}request.body.a')).toEqual([{ kind: 'text', text: 'x{y}request.body.a' }]);
     expect(parseRouteSelectionExpression('')).toEqual([]);
   });
 
@@ -105,6 +107,8 @@ describe('RouteSelector.evaluate: selecting from a message body', () => {
     expect(evaluate('$request.body.list[1]', body)).toBe('y');
     expect(evaluate('$request.body.a.missing.deeper', body)).toBe('');
     expect(evaluate('$request.body.list[5]', body)).toBe('');
+    // Several segments are joined with nothing between them (kills: `.join('')` → another separator).
+    expect(evaluate('${request.body.list[0]}/${request.body.list[1]}:v', body)).toBe('x/y:v');
     // The whole body, with nothing selected: its JSON text.
     expect(evaluate('${request.body}', { a: 1 })).toBe('{"a":1}');
   });

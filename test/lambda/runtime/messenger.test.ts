@@ -99,6 +99,9 @@ describe('Messenger.post: what is retried', () => {
     ['socket ECONNREFUSED (by code)', () => socketError('ECONNREFUSED')],
     ['a wrapped socket error (by message)', () => new Error('AWS SDK error wrapper for TimeoutError: socket hang up')],
     ['a wrapped ECONNRESET (by message)', () => new Error('AWS SDK error wrapper for Error: read ECONNRESET')],
+    // Only a 4xx or 5xx status decides; a socket error while reading a 200 answer is still a socket error
+    // (kills: `status >= 400` → true, which would make every numeric status final).
+    ['a socket error with a 200 status', () => Object.assign(socketError('ECONNRESET'), { $metadata: meta(200) })],
   ])('GIVEN %s on the first two attempts WHEN posted THEN it is retried and delivered on the third', async (_name, error) => {
     // GIVEN
     const client = failing(error, 2);
@@ -286,6 +289,29 @@ describe('Messenger: the retry schedule and its options', () => {
     });
     expect(await m.post('stale', 'x')).toBe('gone');
     expect(logs).toEqual([expect.objectContaining({ level: 'warn', event: 'stale_connection_not_removed', connectionId: 'stale', errorMessage: 'table unavailable' })]);
+  });
+});
+
+describe('Messenger: its default logger', () => {
+  test('GIVEN no log option WHEN a post fails THEN one JSON line on stdout names the messenger component', async () => {
+    // GIVEN
+    const lines: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const m = new Messenger({
+        client: failing(() => new ForbiddenException({ $metadata: meta(403), message: 'Forbidden' })) as unknown as ApiGatewayManagementApiClient,
+        removeConnection: async () => undefined,
+      });
+      // WHEN
+      expect(await m.post('c1', 'x')).toBe('failed');
+    } finally {
+      write.mockRestore();
+    }
+    // THEN (kills: the default logger's `{ component: 'messenger' }` → `{}` or `component: ''`)
+    expect(lines.map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ component: 'messenger', event: 'post_failed', connectionId: 'c1' })]);
   });
 });
 
