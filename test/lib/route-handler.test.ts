@@ -116,12 +116,14 @@ describe('bundled handler catalogue and assets', () => {
   const all = Object.values(BundledHandler).filter((v): v is BundledHandler => v instanceof BundledHandler);
 
   test('GIVEN every bundled handler WHEN its descriptor is read THEN its variables are contract names and it has the expected permissions', () => {
-    expect(all.map((h) => h.name).sort()).toEqual(['authorizer', 'connect', 'default', 'disconnect', 'join', 'leave', 'sendmessage']);
+    expect(all.map((h) => h.name).sort()).toEqual(['authorizer', 'connect', 'default', 'delivery-worker', 'disconnect', 'join', 'leave', 'sendmessage']);
     for (const handler of all) {
       for (const setting of bundledHandlerDescriptor(handler).environment) expect(Object.keys(ENV)).toContain(setting);
     }
     expect(bundledHandlerDescriptor(BundledHandler.CONNECT).permissions).toEqual([GatewayPermission.RECORD_CONNECTIONS]);
     expect(bundledHandlerDescriptor(BundledHandler.SEND_MESSAGE).permissions).toEqual([GatewayPermission.READ_CONNECTIONS, GatewayPermission.POST_TO_CONNECTIONS]);
+    expect(bundledHandlerDescriptor(BundledHandler.DELIVERY_WORKER).permissions).toEqual([GatewayPermission.READ_CONNECTIONS, GatewayPermission.POST_TO_CONNECTIONS]);
+    expect(all.filter((h) => bundledHandlerDescriptor(h).enqueuesDeliveryJobs)).toEqual([BundledHandler.SEND_MESSAGE]);
   });
 
   test('GIVEN a folder without the built bundle WHEN looked up THEN it throws telling to run npm run build', () => {
