@@ -351,6 +351,17 @@ describe('sendToRoom and broadcast with a delivery queue', () => {
     expect(queue.batches.every((b) => b.bytes <= 256 * 1024 && b.entries <= 2)).toBe(true);
   });
 
+  test('GIVEN the queue keeps refusing an entry WHEN a job is enqueued THEN the send rejects naming how many shards are not on the queue', async () => {
+    expect.assertions(2);
+    const s = await setup();
+    await connect(s, 12, 'refused');
+    queue.drain();
+    queue.refuseNext(100);
+    await expect(s.gateway().sendToRoom('refused', 'x')).rejects.toThrow(/could not enqueue 2 delivery shard\(s\) on http:\/\/127\.0\.0\.1:\d+\/123456789012\/wsgate-delivery after 4 attempts/);
+    queue.refuseNext(0);
+    expect(queue.drain()).toEqual([]);
+  });
+
   test('GIVEN an invalid DELIVERY_QUEUE_URL or SHARDED_ABOVE WHEN sending to a room THEN a ConfigurationError names the variable', async () => {
     expect.assertions(2);
     const s = await setup();
