@@ -284,6 +284,9 @@ export function watchAssembly(
   };
 }
 
+/** How often `wsgate local` checks that the process that started it is still there. */
+const ORPHAN_CHECK_MS = 1000;
+
 /** `@wsgate/local <version>`, from the package.json beside this file (source and built file share the folder). */
 export function versionLine(): string {
   const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, 'package.json'), 'utf8')) as { name?: string; version?: string };
@@ -366,6 +369,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     process.once('SIGHUP', stop);
+    // A wrapper that dies without passing the signal on (`npx` runs the bin under `sh -c`, and sh does not forward
+    // SIGTERM) leaves this process orphaned: a new parent means the one that started it is gone, so stop too.
+    const parent = process.ppid;
+    const orphanCheck = setInterval(() => {
+      if (process.ppid !== parent) {
+        clearInterval(orphanCheck);
+        process.stderr.write('wsgate: the process that started wsgate local is gone; stopping\n');
+        stop();
+      }
+    }, ORPHAN_CHECK_MS);
+    orphanCheck.unref();
   });
   return 0;
 }

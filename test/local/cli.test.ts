@@ -236,6 +236,49 @@ describe('wsgate local polish', () => {
   });
 });
 
+describe('wsgate local under a wrapper that does not pass signals on', () => {
+  test('GIVEN `wsgate local` started through `sh -c` (as npx starts a bin) WHEN the wrapper is killed with SIGTERM THEN the CLI and its function process stop too', async () => {
+    // GIVEN
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-cli-orphan-'));
+    writeMiniAssembly(path.join(dir, 'cdk.out'));
+    const root = path.resolve(__dirname, '../..');
+    const command = [process.execPath, path.join(root, 'node_modules/ts-node/dist/bin.js'), '--transpile-only', '--prefer-ts-exts', path.join(root, 'local/cli.ts'), 'local', path.join(dir, 'cdk.out'), '--port', '0']
+      .map((a) => `'${a}'`).join(' ');
+    // `; true` keeps sh as the parent instead of exec-ing node, as npm's `sh -c` does.
+    const wrapper = spawn('sh', ['-c', `${command}; true`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    wrapper.stdout.on('data', (d) => (stdout += d));
+    wrapper.stderr.on('data', (d) => (stderr += d));
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let cliPid = 0;
+    try {
+      const port = Number((await waitFor(() => /ws:\/\/127\.0\.0\.1:(\d+)\/prod/.exec(stdout), 'the stage line'))[1]);
+      await waitFor(() => stdout.includes('Press Ctrl-C to stop.'), 'the ready line');
+      const { pid } = (await (await fetch(`http://127.0.0.1:${port}/_wsgate/functions/Pid/invoke`, { method: 'POST', body: '{}' })).json()) as { pid: number };
+      cliPid = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      expect(alive(cliPid)).toBe(true);
+
+      // WHEN
+      wrapper.kill('SIGTERM');
+
+      // THEN
+      await waitFor(() => !alive(cliPid) && !alive(pid), `the CLI (${cliPid}) and its function process (${pid}) to stop`);
+      expect(stderr).toContain('the process that started wsgate local is gone; stopping');
+    } finally {
+      if (cliPid && alive(cliPid)) process.kill(cliPid, 'SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('wsgate local --watch', () => {
   test('GIVEN --watch WHEN parsed THEN the watch flag; the usage documents it', () => {
     expect(parseCli(['local', 'cdk.out', '--watch']).watch).toBe(true);
