@@ -17,8 +17,10 @@ import { App } from 'aws-cdk-lib';
 import { ChatStack } from '../../bin/chat-stack';
 import { signDevToken } from '../../local/dev-token';
 import { startEmulator, type RunningEmulator } from '../../local/emulator';
-import { DEVELOPER_CREDENTIALS } from '../../local/iam/credentials';
-import { eventually, QueuedClient } from './gateway-test-kit';
+import { startGateway } from '../../local/gateway';
+import { DEVELOPER_CREDENTIALS, IamAuthority } from '../../local/iam/credentials';
+import type { FunctionModel, WebSocketApiModel } from '../../local/model';
+import { eventually, InTestInvoker, QueuedClient } from './gateway-test-kit';
 
 let workDir: string;
 let emulator: RunningEmulator;
@@ -122,7 +124,7 @@ describe('function roles (the chat with the disconnect handler\'s BatchWriteItem
     await bob.closed;
   });
 
-  test('GIVEN the emulator WHEN it starts THEN it reports the developer key, and functions got role-bound keys, not the developer\'s', () => {
+  test('GIVEN the chat WHEN the emulator starts THEN it reports the developer key, and every role of the chat is evaluated without a warning (no unknown managed policy, condition or unresolved statement)', () => {
     expect(emulator.developerCredentials).toEqual(DEVELOPER_CREDENTIALS);
     expect(DEVELOPER_CREDENTIALS.accessKeyId).toMatch(/^AKIA[A-Z0-9]{16}$/);
     expect(emulator.warnings.filter((w) => /IAM|role|policy|condition/i.test(w))).toEqual([]);
@@ -169,5 +171,48 @@ describe('@connections SigV4 (API Gateway answers 403)', () => {
     expect(malformed.headers.get('x-amzn-errortype')).toBe('IncompleteSignatureException');
     // and the emulator still serves the connection
     expect((await call(sdk(DEVELOPER_CREDENTIALS))).Identity?.SourceIp).toBe('127.0.0.1');
+  });
+});
+
+describe('@connections with a function role\'s credentials', () => {
+  test('GIVEN a role allowed ManageConnections on POST of stage prod only WHEN it posts and gets through the SDK THEN the post is delivered and the get is refused 403 AccessDeniedException naming action and resource', async () => {
+    const api: WebSocketApiModel = {
+      stackName: 'S', logicalId: 'Api', apiId: 'rrrrrrrrrr', name: 'r', routeSelectionExpression: '$request.body.action', region: 'us-east-1', accountId: '123456789012',
+      stages: [{ stageName: 'prod', stageVariables: {} }],
+      routes: [{ routeId: 'c', routeKey: '$connect', functionId: 'connect', authorizationType: 'NONE', apiKeyRequired: false, hasRouteResponse: false }],
+    };
+    const fn = {
+      id: 'S/Pusher', stackName: 'S', logicalId: 'Pusher', functionName: 'S-Pusher-1', handler: 'index.handler', runtime: 'nodejs22.x',
+      codeDir: '/nonexistent', environment: {}, timeoutSeconds: 3, memorySize: 128, accountId: '123456789012',
+      role: {
+        id: 'S/PusherRole', roleName: 'S-PusherRole-1', arn: 'arn:aws:iam::123456789012:role/S-PusherRole-1', managedPolicyArns: [], warnings: [],
+        policies: [{ name: 'S/PusherPolicy', document: { Statement: [{ Effect: 'Allow', Action: 'execute-api:ManageConnections', Resource: 'arn:aws:execute-api:us-east-1:123456789012:rrrrrrrrrr/prod/POST/@connections/*' }] } }],
+      },
+    } as FunctionModel;
+    const log: string[] = [];
+    const iam = new IamAuthority({ functions: { [fn.id]: fn }, accountId: '123456789012', log: (l) => log.push(l) });
+    const invoker = new InTestInvoker({ connect: () => ({ statusCode: 200 }) });
+    const gateway = await startGateway({ apis: [api], invoker, port: 0, iam });
+    try {
+      const client = await QueuedClient.open(gateway.endpoints[0].websocketUrl);
+      const connectionId: string = invoker.eventsOf('connect')[0].requestContext.connectionId;
+      const env = iam.credentialsFor(fn.id)!;
+      const management = new ApiGatewayManagementApiClient({
+        endpoint: gateway.endpoints[0].callbackUrl, region: 'us-east-1', maxAttempts: 1,
+        credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN },
+      });
+      await management.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'from the role' }));
+      expect(await client.next()).toBe('from the role');
+      await expect(management.send(new GetConnectionCommand({ ConnectionId: connectionId }))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 403 },
+        message: `User: arn:aws:sts::123456789012:assumed-role/S-PusherRole-1/S-Pusher-1 is not authorized to perform: execute-api:ManageConnections on resource: arn:aws:execute-api:us-east-1:123456789012:rrrrrrrrrr/prod/GET/@connections/${connectionId} because no identity-based policy allows the execute-api:ManageConnections action`,
+      });
+      expect(log).toEqual([expect.stringMatching(/^IAM: function S\/Pusher \(role S-PusherRole-1\) refused execute-api:ManageConnections on .*\/prod\/GET\/@connections\/.*statement S\/PusherPolicy#0 allows execute-api:ManageConnections only on .*\/prod\/POST\/@connections\/\*\)$/)]);
+      management.destroy();
+      client.socket.close();
+    } finally {
+      await gateway.close();
+    }
   });
 });
