@@ -57,6 +57,13 @@ export async function startSecretsService(options: SecretsServiceOptions): Promi
         res.setHeader('x-amzn-ErrorType', type);
         reply(status, { __type: type, message, Message: message });
       };
+      // The signature first, as AWS checks it before reading the request (the policy is checked below, per secret).
+      if (options.iam) {
+        const signed = options.iam.authorize(
+          { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) }, 'secretsmanager', () => [],
+        );
+        if (!signed.ok && signed.kind === 'signature') return fail(400, signed.failure.errorType, signed.failure.message);
+      }
       const target = String(req.headers['x-amz-target'] ?? '');
       if (target !== 'secretsmanager.GetSecretValue') {
         fail(400, 'InvalidRequestException', `The wsgate emulator answers only secretsmanager.GetSecretValue, not ${target || '(no X-Amz-Target)'}`);
