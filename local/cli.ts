@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { LOCAL_API_KEY } from './iam/api-keys';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from './emulator';
 import { FUNCTIONS_PATH } from './gateway/function-endpoints';
 import { PORT_DEFAULT } from './gateway/gateway';
@@ -339,6 +340,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`local IAM on: sign @connections calls from scripts with AWS_ACCESS_KEY_ID=${key.accessKeyId} AWS_SECRET_ACCESS_KEY=${key.secretAccessKey} (--no-iam turns checks off)\n`);
   } else {
     process.stdout.write('local IAM off (--no-iam): signatures and policies are not checked\n');
+  }
+  for (const api of emulator.model.apis) {
+    if (!api.routes.some((r) => r.routeKey === '$connect' && r.apiKeyRequired)) continue;
+    for (const stage of api.stages) {
+      const keys = [...(api.apiKeys?.[stage.stageName] ?? []), `${LOCAL_API_KEY} (local)`];
+      process.stdout.write(`${api.stackName} ${api.name} stage ${stage.stageName} requires x-api-key on $connect: ${keys.join(', ')}\n`);
+    }
   }
   const routed = new Set(emulator.model.apis.flatMap((api) => api.routes.flatMap((r) => [r.functionId, r.authorizer?.functionId])));
   const stacks = new Set(emulator.model.apis.map((api) => api.stackName));
