@@ -300,6 +300,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         if (newFunctions.length > 0) needsRestart.push(...newFunctions.map((id) => `new function ${id}`));
         if (needsRestart.length > 0 || changedFunctions.length === 0 || closed) return { swapped: [], needsRestart };
         // Same routes and tables: new function processes from the new assets; the old ones stop once replaced.
+        // Local IAM first, so the new processes are checked against the new policies (same keys).
+        iam?.update(next.functions);
         const previous = invoker.swap(invokerFor(next.functions));
         current = next;
         await previous?.close();

@@ -51,8 +51,11 @@ export class IamAuthority {
   private readonly byKey = new Map<string, LocalIdentity>();
   private readonly byFunction = new Map<string, LocalIdentity>();
   private readonly log: (line: string) => void;
+  private readonly nonce = randomBytes(16).toString('hex');
+  private readonly accountId: string;
 
   constructor(options: IamAuthorityOptions) {
+    this.accountId = options.accountId;
     this.log = options.log ?? (() => undefined);
     const developer: LocalIdentity = {
       ...DEVELOPER_CREDENTIALS,
@@ -62,10 +65,22 @@ export class IamAuthority {
       policy: new PolicyEvaluator('the developer key', [ADMINISTRATOR_ACCESS]),
     };
     this.byKey.set(developer.accessKeyId, developer);
-    const nonce = randomBytes(16).toString('hex');
+    this.warnings.push(...this.install(options.functions));
+  }
+
+  /**
+   * Takes the roles and policies of a reloaded assembly: each function keeps its keys (its running processes stay
+   * valid) and is checked against its new policies from now on; new functions get keys. Returns the new warnings.
+   */
+  update(functions: Readonly<Record<string, FunctionModel>>): string[] {
+    return this.install(functions);
+  }
+
+  private install(functions: Readonly<Record<string, FunctionModel>>): string[] {
+    const warnings: string[] = [];
     const evaluators = new Map<string, PolicyEvaluator>();
-    for (const fn of Object.values(options.functions)) {
-      const accountId = fn.accountId ?? options.accountId;
+    for (const fn of Object.values(functions)) {
+      const accountId = fn.accountId ?? this.accountId;
       const role = fn.role;
       let policy: PolicyEvaluator | undefined;
       if (role) {
@@ -75,20 +90,21 @@ export class IamAuthority {
           for (const arn of role.managedPolicyArns) {
             const document = managedPolicyDocument(arn);
             if (document) sources.push({ name: arn, document });
-            else this.warnings.push(`${fn.id}: managed policy ${arn} is not known to the emulator; it grants nothing locally`);
+            else warnings.push(`${fn.id}: managed policy ${arn} is not known to the emulator; it grants nothing locally`);
           }
           policy = new PolicyEvaluator(`role ${role.roleName}`, sources);
-          this.warnings.push(...policy.warnings, ...role.warnings);
+          warnings.push(...policy.warnings, ...role.warnings);
           evaluators.set(role.id, policy);
         }
       } else {
-        this.warnings.push(`${fn.id}: its execution role is not a resource of the assembly; its calls to local services are not IAM-checked`);
+        warnings.push(`${fn.id}: its execution role is not a resource of the assembly; its calls to local services are not IAM-checked`);
       }
-      const digest = createHash('sha256').update(`${nonce}\n${fn.id}`).digest();
+      const known = this.byFunction.get(fn.id);
+      const digest = createHash('sha256').update(`${this.nonce}\n${fn.id}`).digest();
       const identity: LocalIdentity = {
-        accessKeyId: `ASIA${digest.toString('base64').replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 16).padEnd(16, 'X')}`,
-        secretAccessKey: randomBytes(30).toString('base64'),
-        sessionToken: randomBytes(48).toString('base64'),
+        accessKeyId: known?.accessKeyId ?? `ASIA${digest.toString('base64').replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 16).padEnd(16, 'X')}`,
+        secretAccessKey: known?.secretAccessKey ?? randomBytes(30).toString('base64'),
+        sessionToken: known?.sessionToken ?? randomBytes(48).toString('base64'),
         arn: `arn:aws:sts::${accountId}:assumed-role/${role?.roleName ?? 'unknown-role'}/${fn.functionName}`,
         accountId,
         label: `function ${fn.id}${role ? ` (role ${role.roleName})` : ''}`,
@@ -97,6 +113,7 @@ export class IamAuthority {
       this.byKey.set(identity.accessKeyId, identity);
       this.byFunction.set(fn.id, identity);
     }
+    return warnings;
   }
 
   /** The AWS_* credential variables of a function's processes. */

@@ -92,4 +92,14 @@ describe('the proxy in front of dynalite', () => {
       client.destroy();
     }
   });
+
+  test('GIVEN a refused PutItem WHEN the assembly is reloaded with the grant added THEN the same credentials may put', async () => {
+    const client = asFunction();
+    await expect(client.send(new PutItemCommand({ TableName: 'Things', Item: { pk: { S: 'c' } } }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    const granted = { ...fn, role: { ...fn.role!, policies: [{ name: 'S/ReaderPolicy', document: { Statement: [{ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: `${ARN}/Things` }] } }] } };
+    expect(iam.update({ [fn.id]: granted })).toEqual([]);
+    await client.send(new PutItemCommand({ TableName: 'Things', Item: { pk: { S: 'c' } } }));
+    expect(iam.credentialsFor(fn.id)!.AWS_ACCESS_KEY_ID).toBe((await client.config.credentials()).accessKeyId);
+    client.destroy();
+  });
 });
