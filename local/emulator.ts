@@ -254,6 +254,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       ),
       log: options.log,
       iam,
+      // The account's 500 new connections per second (API Gateway quota), unless throttling is off.
+      ...(options.throttle === false ? {} : { newConnections: { rateLimit: 500, burstLimit: 500 } }),
     });
     stopOnFailure.unshift(() => gateway.close());
     const invokerFor = (functions: AssemblyModel['functions']): FunctionInvoker =>

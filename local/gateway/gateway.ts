@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { FunctionInvoker, WebSocketApiModel } from '../model';
+import type { FunctionInvoker, ThrottleModel, WebSocketApiModel } from '../model';
 import { Connection, GOING_AWAY, type CloseStatus } from './connection';
 import { disconnectEvent, type ConnectionFacts, type HandshakeRequest } from './events';
 import { decideHandshake, type GatewayLog } from './handshake';
@@ -13,7 +13,7 @@ import { rejectUpgrade, sendJson } from './http-responses';
 import { newGatewayId } from './ids';
 import type { IamAuthority } from '../iam/credentials';
 import { handleConnectionsRequest, matchConnectionsPath } from './management-api';
-import { handleMessage, MessageRouter } from './messages';
+import { handleMessage, MessageRouter, TokenBucket } from './messages';
 import { SharedPortServer, type TlsIdentity } from './shared-port-server';
 import { StageResolver } from './stage-resolver';
 
@@ -43,6 +43,11 @@ export interface GatewayOptions {
   readonly log?: GatewayLog;
   /** SigV4 and IAM on `@connections` (local/iam). @default - `@connections` answers unsigned requests */
   readonly iam?: IamAuthority;
+  /**
+   * New connections per second across all APIs (the account's quota, a token bucket); a handshake over it is
+   * answered 429. @default - no limit
+   */
+  readonly newConnections?: ThrottleModel;
 }
 
 export interface StageEndpoint {
@@ -80,6 +85,7 @@ function validWebSocketUpgrade(req: IncomingMessage): boolean {
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log: GatewayLog = options.log ?? (() => undefined);
+  const newConnections = options.newConnections ? new TokenBucket(options.newConnections) : undefined;
   const timeouts = {
     idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS_DEFAULT,
     maxDurationMs: options.maxDurationMs ?? MAX_DURATION_MS_DEFAULT,
@@ -163,6 +169,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       if (!validWebSocketUpgrade(req)) return rejectUpgrade(socket, 400, 'Bad Request');
       if (closing) return rejectUpgrade(socket, 503, 'Service Unavailable');
+      if (newConnections && !newConnections.take()) {
+        log(`handshake for ${url.pathname} refused with 429: more than ${options.newConnections!.rateLimit} new connections per second`);
+        return rejectUpgrade(socket, 429, 'Too Many Requests');
+      }
       const local = socket as Duplex & { localPort?: number; remoteAddress?: string; encrypted?: boolean };
       const userAgent = req.headers['user-agent'];
       const facts: ConnectionFacts = {

@@ -170,3 +170,22 @@ describe('stage throttling (DefaultRouteSettings / RouteSettings token buckets)'
     client.socket.close();
   });
 });
+
+describe('new connections per second (the account quota)', () => {
+  test('GIVEN a gateway allowing 2 new connections (no refill during the test) WHEN a third client connects THEN its handshake is refused 429 and the two stay open', async () => {
+    const limited = await startGateway({ apis: [api], invoker, port: 0, newConnections: { rateLimit: 0.001, burstLimit: 2 }, log: (line) => gatewayLog.push(line) });
+    try {
+      const at = limited.endpoints[0].websocketUrl;
+      const first = await QueuedClient.open(at);
+      const second = await QueuedClient.open(at);
+      await expect(QueuedClient.open(at)).rejects.toThrow(/Unexpected server response: 429/);
+      expect(gatewayLog.some((l) => /refused with 429: more than 0.001 new connections per second/.test(l))).toBe(true);
+      second.send('ok');
+      expect(await second.nextJson()).toEqual({ length: 2 });
+      first.socket.close();
+      second.socket.close();
+    } finally {
+      await limited.close();
+    }
+  });
+});
