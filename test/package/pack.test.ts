@@ -169,9 +169,10 @@ describe('the @wsgate/local tarball', () => {
     const declared = new Set(Object.keys(manifest.dependencies ?? {}));
     const builtins = new Set(require('module').builtinModules as string[]);
     const undeclared = new Set<string>();
+    // `require("x")` anywhere, `import … from "x"` only as a statement (not the word "from" inside a message string).
     for (const file of filesOf(local).filter((f) => /\.(c|m)?js$/.test(f))) {
       const source = fs.readFileSync(path.join(localDir, file), 'utf8');
-      for (const m of source.matchAll(/require\(\s*["']([^"'./][^"']*)["']\s*\)|from\s*["']([^"'./][^"']*)["']/g)) {
+      for (const m of source.matchAll(/require\(\s*["']([^"'./][^"']*)["']\s*\)|^\s*(?:import|export)\b[^'"`;]*?from\s*["']([^"'./][^"']*)["']/gm)) {
         const spec = (m[1] ?? m[2]).replace(/^node:/, '');
         const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
         if (!builtins.has(name) && !declared.has(name)) undeclared.add(`${file}: ${spec}`);
