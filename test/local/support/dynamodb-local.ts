@@ -44,13 +44,17 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   throw new Error('DynamoDB Local did not open its port');
 }
 
-/** Starts DynamoDB Local in memory; `ready` tells when it listens (it boots in seconds: start it early). */
+/**
+ * Starts DynamoDB Local in memory; `ready` tells when it listens (it boots in seconds: start it early).
+ * `-sharedDb` as the README says: with local IAM every function signs with its own access key, and without it
+ * DynamoDB Local keeps one database per access key (a function would not see the tables the emulator created).
+ */
 export async function launchDynamoDbLocal(): Promise<DynamoDbLocalProcess> {
   const port = await freePort();
   const child = spawn('java', [
     `-Djava.library.path=${path.join(DIR, 'lib')}`,
     '-cp', `${path.join(DIR, 'DynamoDBLocal.jar')}:${path.join(DIR, 'lib', '*')}`,
-    'software.amazon.dynamodb.services.local.main.ServerRunner', '-inMemory', '-port', String(port),
+    'software.amazon.dynamodb.services.local.main.ServerRunner', '-inMemory', '-sharedDb', '-port', String(port),
   ], { stdio: 'ignore' });
   const ready = waitForPort(port, child);
   ready.catch(() => undefined); // awaited by the caller; not an unhandled rejection meanwhile
