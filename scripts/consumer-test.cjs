@@ -170,7 +170,7 @@ async function main() {
 
   const dev = ROOT_PACKAGE.devDependencies;
   const toolchain = [`typescript@${dev.typescript}`, `jest@${dev.jest}`, `ts-jest@${dev['ts-jest']}`, `@types/jest@${dev['@types/jest']}`, `@types/node@${dev['@types/node']}`];
-  const sdk = Object.keys(dev).filter((d) => ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-apigatewaymanagementapi'].includes(d)).map((d) => `${d}@${dev[d]}`);
+  const sdk = Object.keys(dev).filter((d) => ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-apigatewaymanagementapi', '@aws-sdk/client-sqs'].includes(d)).map((d) => `${d}@${dev[d]}`);
   const npmInstall = ['install', '--no-audit', '--no-fund', '--prefer-offline'];
 
   const installed = await check('install', () => {
