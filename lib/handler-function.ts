@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { BundledHandler, bundledHandlerCode } from './bundled-handler';
 import { acknowledgeHandlerFunctionFindings, acknowledgeTracingWildcard } from './nag-acknowledgements';
 
-/** API Gateway gives up on an integration after 29 s (spec §6, not raisable). */
+/** API Gateway gives up on an integration after 29 s (a hard limit of API Gateway, not raisable). */
 const API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29;
 
 /** Settings shared by every Lambda function the constructs create. */

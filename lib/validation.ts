@@ -1,10 +1,10 @@
 import { Token } from 'aws-cdk-lib';
 import { LIMITS } from '../contract/gateway-contract';
 
-/** Route keys API Gateway reserves; the construct creates these routes itself (spec §2, §3). */
+/** Route keys API Gateway reserves; the construct creates these routes itself. */
 export const RESERVED_ROUTE_KEYS = ['$connect', '$disconnect', '$default'];
 
-/** Routes per API (spec §6: 300, raisable; we check the default quota). */
+/** Routes per API (API Gateway's default quota is 300, raisable on request; the default is checked). */
 export const MAX_ROUTES_PER_API = 300;
 
 /** Longest route key API Gateway accepts. */
@@ -15,7 +15,7 @@ const BARE_VARIABLE = new RegExp(`^\\$request\\.body\\.${JSON_PATH}`);
 const BRACED_VARIABLE = new RegExp(`^\\$\\{request\\.body\\.${JSON_PATH}\\}`);
 
 /**
- * Checks a route selection expression against the grammar of spec §3:
+ * Checks a route selection expression against API Gateway's route selection grammar:
  * `$request.body.<path>`, `${request.body.<path>}`, static text, `\$` for a literal dollar sign,
  * and any mix of these. Unresolved tokens are not checked.
  */

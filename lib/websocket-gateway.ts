@@ -670,7 +670,7 @@ function handlerConstructId(handler: BundledHandler): string {
   return handler.name.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
 }
 
-/** JSON access log lines with the WebSocket `$context` variables (spec §10 D12). */
+/** JSON access log lines with the WebSocket `$context` variables (API Gateway's WebSocket `$context` variables, one JSON object per line). */
 function jsonAccessLogFormat(): apigateway.AccessLogFormat {
   return apigateway.AccessLogFormat.custom(
     JSON.stringify({
