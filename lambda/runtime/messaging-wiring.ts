@@ -1,12 +1,15 @@
 /**
- * The module-scope wiring shared by every bundled handler that posts back to clients: the runtime's gateway client
- * on the settings the handler read, whose connection store and messenger (which removes stale, 410, connections)
- * the route logic in lambda/{gateway,chat}/routes/ uses.
- * Built once per Lambda instance.
+ * The module-scope wiring shared by every bundled handler that posts back to clients: a connection store on the
+ * table and a messenger on the stage's `@connections` endpoint that removes stale (410) connections, which the
+ * route logic in lambda/{gateway,chat}/routes/ uses. Built once per Lambda instance.
+ *
+ * Built from the store and messenger directly, not through the gateway client: that client also carries sharded
+ * delivery (the SQS client), which join, leave and `$default` never use and would otherwise bundle.
  */
 import { ConnectionStore } from './connection-store';
-import { DefaultGatewayClient } from './gateway-client';
+import { createDocumentClient } from './dynamo-client';
 import { Logger } from './log';
+import { createManagementClient } from './management-client';
 import { Messenger } from './messenger';
 
 export interface MessagingWiringOptions {
@@ -25,14 +28,16 @@ export interface MessagingWiring {
 }
 
 export function createMessagingWiring(options: MessagingWiringOptions): MessagingWiring {
-  const gateway = new DefaultGatewayClient({
+  const store = new ConnectionStore({
+    client: createDocumentClient(),
     tableName: options.tableName,
-    callbackUrl: options.callbackUrl,
-    log: options.log,
     ...(options.roomIndex !== undefined ? { roomIndex: options.roomIndex } : {}),
-    ...(options.fanoutConcurrency !== undefined ? { fanoutConcurrency: options.fanoutConcurrency } : {}),
-    // Only the settings above: a variable the handler did not read is never looked up.
-    env: {},
   });
-  return { store: gateway.store(), messenger: gateway.messenger() };
+  const messenger = new Messenger({
+    client: createManagementClient(options.callbackUrl),
+    removeConnection: (id) => store.deleteConnection(id),
+    ...(options.fanoutConcurrency !== undefined ? { concurrency: options.fanoutConcurrency } : {}),
+    log: options.log,
+  });
+  return { store, messenger };
 }
