@@ -21,7 +21,7 @@ export async function synthBenchApp(): Promise<string> {
     ...(handlerBundleOptions as BuildOptions),
     logLevel: 'error',
   });
-  const jsOf = await compileTree(['lib', 'bin', 'bench/apps']);
+  const jsOf = await compileTree(['contract', 'lib', 'bin', 'bench/apps']);
   fs.rmSync(BENCH_ASSEMBLY, { recursive: true, force: true });
   progress('synthesizing the benchmark app (example chat + naivesend + echo routes)');
   const env = {

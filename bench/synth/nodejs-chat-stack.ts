@@ -51,7 +51,8 @@ export class NodejsChatStack extends Stack {
 
     const fn = (name: string, environment: Record<string, string>): nodejs.NodejsFunction => {
       const f = new nodejs.NodejsFunction(this, `${name}Handler`, {
-        entry: path.join(root, 'lambda', 'handlers', `${name}.ts`),
+        // The gateway's own handlers live in lambda/gateway/handlers, the chat's in lambda/chat/handlers.
+        entry: ['gateway', 'chat'].map((owner) => path.join(root, 'lambda', owner, 'handlers', `${name}.ts`)).find((f) => fs.existsSync(f))!,
         handler: 'handler',
         projectRoot: root,
         depsLockFilePath: path.join(root, 'package-lock.json'),

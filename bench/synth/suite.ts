@@ -58,7 +58,7 @@ function inspectOutput(outdir: string): { resources: number; validationReport: b
 
 export async function runSynth(): Promise<SynthResult> {
   progress('synth: compiling lib/, bin/ and bench/synth/ to JS');
-  const jsOf = await compileTree(['lib', 'bin', 'bench/synth']);
+  const jsOf = await compileTree(['contract', 'lib', 'bin', 'bench/synth']);
   const apps: Record<string, string> = {
     emptyStack: jsOf(path.join(BENCH, 'synth', 'empty-app.ts')),
     chatApp: jsOf(path.join(ROOT, 'bin', 'chat.ts')),
