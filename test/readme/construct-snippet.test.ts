@@ -8,17 +8,12 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import ts from 'typescript';
+import { ROOT, readmeSnippet, strictTypeCheck } from './support/readme-snippet';
 import { VALIDATION_CONTEXT } from '../lib/template-helpers';
 
-const ROOT = join(__dirname, '..', '..');
 const WORK = join(ROOT, 'test', '.work', 'construct-snippet');
 
-function snippet(): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const match = /<!-- construct-snippet:start -->\s*```ts\n([\s\S]*?)```\s*<!-- construct-snippet:end -->/.exec(readme);
-  if (!match) throw new Error('README.md has no ```ts block between the construct-snippet markers');
-  return match[1];
-}
+const snippet = (): string => readmeSnippet('construct-snippet');
 
 // The work folder holds only the snippet's copy; it is ignored by git and rewritten by every run.
 beforeAll(() => {
@@ -30,27 +25,11 @@ test('GIVEN the README construct snippet WHEN type-checked against wsgate with s
   // GIVEN
   const file = join(WORK, 'app.ts');
   writeFileSync(file, snippet());
-  const options: ts.CompilerOptions = {
-    strict: true,
-    noUnusedLocals: true,
-    noImplicitReturns: true,
-    noEmit: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.CommonJS,
-    moduleResolution: ts.ModuleResolutionKind.Node10,
-    esModuleInterop: true,
-    skipLibCheck: true,
-    types: ['node'],
-    typeRoots: [join(ROOT, 'node_modules', '@types')],
-    baseUrl: ROOT,
-    paths: { wsgate: ['lib/index.ts'] },
-  };
   // WHEN
-  const program = ts.createProgram([file], options);
-  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const check = strictTypeCheck(file, { wsgate: ['lib/index.ts'] });
   // THEN
-  expect(program.getSourceFile(file)?.statements.length).toBeGreaterThan(5);
-  expect(diagnostics).toEqual([]);
+  expect(check.statements).toBeGreaterThan(5);
+  expect(check.diagnostics).toEqual([]);
 });
 
 describe('the README construct snippet, synthesized', () => {

@@ -4,22 +4,16 @@
  * with strict settings, and, bundled with esbuild like a user's function, it runs $connect, $default and
  * $disconnect against a real dynalite table and a real HTTP server answering like `@connections`.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import ts from 'typescript';
+import { ROOT, readmeSnippet, strictTypeCheck } from './support/readme-snippet';
 import { FakeConnectionsApi, startFakeConnectionsApi } from '../lambda/support/fake-connections-api';
 import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, startLocalDynamo } from '../lambda/support/local-dynamodb';
 
-const ROOT = join(__dirname, '..', '..');
 const WORK = join(ROOT, 'test', '.work', 'runtime-snippet');
 
-function snippet(): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const match = /<!-- runtime-snippet:start -->\s*```ts\n([\s\S]*?)```\s*<!-- runtime-snippet:end -->/.exec(readme);
-  if (!match) throw new Error('README.md has no ```ts block between the runtime-snippet markers');
-  return match[1];
-}
+const snippet = (): string => readmeSnippet('runtime-snippet');
 
 let file: string;
 beforeAll(() => {
@@ -29,29 +23,12 @@ beforeAll(() => {
 });
 
 test('GIVEN the README runtime snippet WHEN type-checked against wsgate/runtime with strict settings THEN it compiles without a diagnostic', () => {
-  // GIVEN
-  const options: ts.CompilerOptions = {
-    strict: true,
-    noUnusedLocals: true,
-    noUnusedParameters: true,
-    noImplicitReturns: true,
-    noEmit: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.CommonJS,
-    moduleResolution: ts.ModuleResolutionKind.Node10,
-    esModuleInterop: true,
-    skipLibCheck: true,
-    types: ['node'],
-    typeRoots: [join(ROOT, 'node_modules', '@types')],
-    baseUrl: ROOT,
-    paths: { 'wsgate/runtime': ['lambda/runtime/index.ts'] },
-  };
+  // GIVEN the snippet, written to `file` before all tests
   // WHEN
-  const program = ts.createProgram([file], options);
-  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const check = strictTypeCheck(file, { 'wsgate/runtime': ['lambda/runtime/index.ts'] }, { noUnusedParameters: true });
   // THEN
-  expect(program.getSourceFile(file)?.statements.length).toBeGreaterThan(3);
-  expect(diagnostics).toEqual([]);
+  expect(check.statements).toBeGreaterThan(3);
+  expect(check.diagnostics).toEqual([]);
 });
 
 describe('the README runtime snippet, bundled and run', () => {
