@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LOCAL_API_KEY } from './iam/api-keys';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from './emulator';
+import { connectionsBottleneckOf, startEmulator, type EmulatorOptions, type RunningEmulator } from './emulator';
 import { FUNCTIONS_PATH } from './gateway/function-endpoints';
 import { PORT_DEFAULT } from './gateway/gateway';
 
@@ -32,6 +32,10 @@ Options:
   --local-secret VALUE      key Secrets Manager answers with, and dev tokens are signed with
   --no-iam                  do not check SigV4 signatures and IAM policies (local IAM is on by default)
   --no-throttle             do not apply the stages' throttling limits (on by default)
+  --connections-latency MS  answer every @connections request after MS milliseconds, as AWS's take tens (default: 0)
+  --connections-rate N      at most N @connections requests per second over all APIs (one token bucket, burst N/2
+                            unless --connections-burst), 429 LimitExceededException over it (default: no limit)
+  --connections-burst N     the bucket size of --connections-rate
   --watch                   after each new \`cdk synth\` into assemblyDir, swap the changed functions' code without
                             dropping connections or table data (route or table changes: says to restart)
   --version                 print the emulator's version (@wsgate/local)
@@ -185,6 +189,27 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
       case '--no-throttle':
         options.throttle = false;
         break;
+      case '--connections-latency': {
+        const text = value();
+        const ms = Number(text);
+        if (!Number.isFinite(ms) || ms < 0) throw new UsageError(`--connections-latency needs a number of milliseconds >= 0, got "${text}"`);
+        options.connectionsLatencyMs = ms;
+        break;
+      }
+      case '--connections-rate': {
+        const text = value();
+        const rate = Number(text);
+        if (!Number.isFinite(rate) || rate <= 0) throw new UsageError(`--connections-rate needs a number of requests per second > 0, got "${text}"`);
+        options.connectionsRatePerSecond = rate;
+        break;
+      }
+      case '--connections-burst': {
+        const text = value();
+        const burst = Number(text);
+        if (!Number.isFinite(burst) || burst < 1) throw new UsageError(`--connections-burst needs a number of requests >= 1, got "${text}"`);
+        options.connectionsBurst = burst;
+        break;
+      }
       case '--watch':
         watch = true;
         break;
@@ -194,6 +219,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
         assemblyDir = flag;
     }
   });
+  if (options.connectionsBurst !== undefined && options.connectionsRatePerSecond === undefined) throw new UsageError('--connections-burst needs --connections-rate');
   return { help: false, command: 'local', ...(watch ? { watch } : {}), options: { ...options, assemblyDir: assemblyDir ?? 'cdk.out', port: checkedPort(port) } };
 }
 
@@ -340,6 +366,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`local IAM on: sign @connections calls from scripts with AWS_ACCESS_KEY_ID=${key.accessKeyId} AWS_SECRET_ACCESS_KEY=${key.secretAccessKey} (--no-iam turns checks off)\n`);
   } else {
     process.stdout.write('local IAM off (--no-iam): signatures and policies are not checked\n');
+  }
+  const bottleneck = connectionsBottleneckOf(command.options);
+  if (bottleneck) {
+    const limit = bottleneck.rate ? `at most ${bottleneck.rate.rateLimit} requests/s (burst ${bottleneck.rate.burstLimit}), 429 LimitExceededException over it` : 'no rate limit';
+    process.stdout.write(`@connections simulated like AWS: ${bottleneck.latencyMs} ms per request, ${limit}\n`);
   }
   for (const api of emulator.model.apis) {
     if (!api.routes.some((r) => r.routeKey === '$connect' && r.apiKeyRequired)) continue;

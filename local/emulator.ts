@@ -67,6 +67,39 @@ export interface EmulatorOptions {
    * @default true
    */
   readonly throttle?: boolean;
+  /**
+   * AWS's `@connections` latency, simulated: every `@connections` request (POST, GET, DELETE) waits this long
+   * before it is answered (a post from Lambda to API Gateway takes tens of milliseconds on AWS).
+   * Independent of `throttle`. @default 0 (answered at once)
+   */
+  readonly connectionsLatencyMs?: number;
+  /**
+   * The account's request rate as it applies to `@connections`: one token bucket shared by every API and stage;
+   * a request over it is answered 429 `LimitExceededException` (the SDK's typed exception). AWS's default is
+   * 10,000 requests per second per account and Region, shared with the APIs' own traffic.
+   * Independent of `throttle`. @default - no limit
+   */
+  readonly connectionsRatePerSecond?: number;
+  /**
+   * Bucket size of `connectionsRatePerSecond`. @default half the rate, at least 1 (AWS pairs 10,000 requests per
+   * second with a burst of 5,000, and 2,500 with 1,250)
+   */
+  readonly connectionsBurst?: number;
+}
+
+/** The `@connections` bottleneck options, checked; undefined when neither latency nor rate is set. */
+export function connectionsBottleneckOf(options: Pick<EmulatorOptions, 'connectionsLatencyMs' | 'connectionsRatePerSecond' | 'connectionsBurst'>):
+  { latencyMs: number; rate?: { rateLimit: number; burstLimit: number } } | undefined {
+  const { connectionsLatencyMs: latency, connectionsRatePerSecond: rate, connectionsBurst: burst } = options;
+  if (latency !== undefined && !(Number.isFinite(latency) && latency >= 0)) throw new Error(`connectionsLatencyMs must be a number of milliseconds >= 0, got ${latency}`);
+  if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new Error(`connectionsRatePerSecond must be a number > 0, got ${rate}`);
+  if (burst !== undefined && rate === undefined) throw new Error('connectionsBurst needs connectionsRatePerSecond (the bucket it sizes)');
+  if (burst !== undefined && !(Number.isFinite(burst) && burst >= 1)) throw new Error(`connectionsBurst must be a number >= 1, got ${burst}`);
+  if (!latency && rate === undefined) return undefined;
+  return {
+    latencyMs: latency ?? 0,
+    ...(rate !== undefined ? { rate: { rateLimit: rate, burstLimit: burst ?? Math.max(1, Math.floor(rate / 2)) } } : {}),
+  };
 }
 
 export interface RunningEmulator {
@@ -212,6 +245,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         'or point the emulator at the cloud assembly of the app that does.',
     );
   }
+  const bottleneck = connectionsBottleneckOf(options);
   const stopOnFailure: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of stopOnFailure.reverse()) await stop().catch(() => undefined);
@@ -256,6 +290,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       iam,
       // The account's 500 new connections per second (API Gateway quota), unless throttling is off.
       ...(options.throttle === false ? {} : { newConnections: { rateLimit: 500, burstLimit: 500 } }),
+      ...(bottleneck ? { connectionsBottleneck: bottleneck } : {}),
     });
     stopOnFailure.unshift(() => gateway.close());
     const invokerFor = (functions: AssemblyModel['functions']): FunctionInvoker =>

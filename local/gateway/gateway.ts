@@ -12,7 +12,7 @@ import { decideHandshake, type GatewayLog } from './handshake';
 import { rejectUpgrade, sendJson } from './http-responses';
 import { newGatewayId } from './ids';
 import type { IamAuthority } from '../iam/credentials';
-import { handleConnectionsRequest, matchConnectionsPath } from './management-api';
+import { ConnectionsBottleneck, handleConnectionsRequest, matchConnectionsPath, type ConnectionsBottleneckOptions } from './management-api';
 import { handleMessage, MessageRouter, TokenBucket } from './messages';
 import { SharedPortServer, type TlsIdentity } from './shared-port-server';
 import { StageResolver } from './stage-resolver';
@@ -48,6 +48,11 @@ export interface GatewayOptions {
    * answered 429. @default - no limit
    */
   readonly newConnections?: ThrottleModel;
+  /**
+   * AWS's `@connections` bottleneck: a delay before every answer and one account-wide token bucket (429
+   * LimitExceededException over it). @default - no delay, no limit
+   */
+  readonly connectionsBottleneck?: ConnectionsBottleneckOptions;
 }
 
 export interface StageEndpoint {
@@ -86,6 +91,7 @@ function validWebSocketUpgrade(req: IncomingMessage): boolean {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log: GatewayLog = options.log ?? (() => undefined);
   const newConnections = options.newConnections ? new TokenBucket(options.newConnections) : undefined;
+  const bottleneck = options.connectionsBottleneck ? new ConnectionsBottleneck(options.connectionsBottleneck) : undefined;
   const timeouts = {
     idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS_DEFAULT,
     maxDurationMs: options.maxDurationMs ?? MAX_DURATION_MS_DEFAULT,
@@ -221,7 +227,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const management = matchConnectionsPath(url.pathname);
-      if (management) return await handleConnectionsRequest(req, res, management, resolver, connections, options.iam);
+      if (management) return await handleConnectionsRequest(req, res, management, resolver, connections, options.iam, bottleneck);
       if (options.extraHttp && (await options.extraHttp(req, res, url))) return;
       req.resume();
       const target = resolver.resolve(req.headers.host, url.pathname);

@@ -3,9 +3,10 @@
  * answered so that the unmodified `@aws-sdk/client-apigatewaymanagementapi` client raises its typed exceptions.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { WebSocketApiModel } from '../model';
+import type { ThrottleModel, WebSocketApiModel } from '../model';
 import { GOING_AWAY, type Connection } from './connection';
 import { readBody, sendAwsError, sendJson } from './http-responses';
+import { TokenBucket } from './messages';
 import type { StageResolver } from './stage-resolver';
 import type { IamAuthority } from '../iam/credentials';
 
@@ -22,6 +23,38 @@ export function matchConnectionsPath(pathname: string): { prefix: string; encode
   return match ? { prefix: match[1], encodedId: match[2] } : undefined;
 }
 
+/**
+ * AWS's `@connections` bottleneck, simulated: every request (POST, GET, DELETE; any API, any stage: the quota is
+ * account-wide) waits `latencyMs` before it is answered and takes one token from one bucket; a request that finds
+ * the bucket empty is answered 429 `LimitExceededException`. Off unless configured (no delay, no limit).
+ */
+export interface ConnectionsBottleneckOptions {
+  /** Delay before each `@connections` answer. @default 0 */
+  readonly latencyMs?: number;
+  /** Requests per second and bucket size, shared by every `@connections` request. @default - no limit */
+  readonly rate?: ThrottleModel;
+  /** Clock of the token bucket (tests). @default Date.now */
+  readonly now?: () => number;
+}
+
+export class ConnectionsBottleneck {
+  private readonly bucket?: TokenBucket;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ConnectionsBottleneckOptions) {
+    this.now = options.now ?? Date.now;
+    if (options.rate) this.bucket = new TokenBucket(options.rate, this.now());
+  }
+
+  /** Takes a token when the request arrives, then waits the latency; false when the request is over the rate. */
+  async admit(): Promise<boolean> {
+    const admitted = this.bucket ? this.bucket.take(this.now()) : true;
+    const latency = this.options.latencyMs ?? 0;
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+    return admitted;
+  }
+}
+
 function gone(res: ServerResponse, id: string): void {
   sendAwsError(res, 410, 'GoneException', `Connection ${id} is not connected (closed, unknown, or $connect not finished)`);
 }
@@ -33,7 +66,16 @@ export async function handleConnectionsRequest(
   resolver: StageResolver,
   connections: ReadonlyMap<string, Connection>,
   iam?: IamAuthority,
+  bottleneck?: ConnectionsBottleneck,
 ): Promise<void> {
+  if (bottleneck && !(await bottleneck.admit())) {
+    // The account's request rate (shared by every API and the @connections API) is used up: AWS answers 429
+    // LimitExceededException, which the SDK raises as its typed exception (and retries as a throttling error).
+    // The message text is [UNCONFIRMED]: the same "Too Many Requests" the throttled stages answer.
+    req.resume();
+    sendAwsError(res, 429, 'LimitExceededException', 'Too Many Requests');
+    return;
+  }
   let api: WebSocketApiModel | undefined = resolver.apiFromHost(req.headers.host);
   let stageName: string | undefined;
   if (path.prefix !== '') {

@@ -48,6 +48,15 @@ describe('parseCli', () => {
     expect(USAGE).toMatch(/wsgate invoke NAME \[--event JSON \| --event-file FILE\] \[--port N\]/);
     expect(USAGE).toMatch(/POST \/_wsgate\/functions\/NAME\/invoke/);
   });
+
+  test("GIVEN --connections-latency / --connections-rate / --connections-burst WHEN parsed THEN the emulator's @connections bottleneck options; bad values are usage errors", () => {
+    expect(parseCli(['local', '--connections-latency', '20', '--connections-rate=10000']).options).toMatchObject({ connectionsLatencyMs: 20, connectionsRatePerSecond: 10000 });
+    expect(parseCli(['local', '--connections-rate', '50', '--connections-burst', '5']).options).toMatchObject({ connectionsRatePerSecond: 50, connectionsBurst: 5 });
+    expect(() => parseCli(['local', '--connections-latency', '-5'])).toThrow(/--connections-latency needs a number of milliseconds >= 0, got "-5"/);
+    expect(() => parseCli(['local', '--connections-rate', 'fast'])).toThrow(/--connections-rate needs a number of requests per second > 0/);
+    expect(() => parseCli(['local', '--connections-burst', '5'])).toThrow(/--connections-burst needs --connections-rate/);
+    expect(USAGE).toMatch(/--connections-latency MS/);
+  });
 });
 
 describe('runInvoke (wsgate invoke)', () => {

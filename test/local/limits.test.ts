@@ -7,7 +7,15 @@
  * while the function runs on; X-Amzn-Trace-Id is `Root=1-{8 hex}-{24 hex}`.
  * Real `ws` clients against the real gateway; handlers are in-test functions behind the FunctionInvoker seam.
  */
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GetConnectionCommand,
+  LimitExceededException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import type { RouteModel, WebSocketApiModel } from '../../local/model';
+import { connectionsBottleneckOf } from '../../local/emulator';
 import { startGateway, type Gateway } from '../../local/gateway';
 import { MAX_FRAME_BYTES } from '../../local/gateway/connection';
 import { eventually, InTestInvoker, QueuedClient } from './gateway-test-kit';
@@ -187,5 +195,88 @@ describe('new connections per second (the account quota)', () => {
     } finally {
       await limited.close();
     }
+  });
+});
+
+/** The SDK client a handler would use, pointed at one stage's `@connections` endpoint; no retries, so a 429 surfaces. */
+function sdkFor(callbackUrl: string): ApiGatewayManagementApiClient {
+  return new ApiGatewayManagementApiClient({ endpoint: callbackUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+}
+
+describe("AWS's @connections bottleneck (--connections-latency / --connections-rate)", () => {
+  test('GIVEN a 200 ms @connections latency WHEN a post and a GET are sent THEN each is answered no sooner than 200 ms after it was sent, and the post is delivered', async () => {
+    const slow = await startGateway({ apis: [api], invoker, port: 0, connectionsBottleneck: { latencyMs: 200 } });
+    try {
+      const { client, connectionId } = await open(slow.endpoints[0].websocketUrl);
+      const sdk = sdkFor(slow.endpoints[0].callbackUrl);
+      const started = Date.now();
+      let answeredAt = 0;
+      const post = sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'late hello' })).then(() => (answeredAt = Date.now()));
+      // the frame arrives only once the request has waited its latency
+      expect(await client.next()).toBe('late hello');
+      const deliveredAt = Date.now();
+      await post;
+      expect(deliveredAt - started).toBeGreaterThanOrEqual(199);
+      expect(answeredAt - started).toBeGreaterThanOrEqual(199);
+      const getStarted = Date.now();
+      const info = await sdk.send(new GetConnectionCommand({ ConnectionId: connectionId }));
+      expect(info.ConnectedAt).toBeInstanceOf(Date);
+      expect(Date.now() - getStarted).toBeGreaterThanOrEqual(199);
+      client.socket.close();
+    } finally {
+      await slow.close();
+    }
+  });
+
+  test('GIVEN a rate of 1/s with burst 3 on a frozen clock WHEN POST, GET and DELETE on two APIs use the 3 tokens THEN the next request on either API gets the typed LimitExceededException (429) and is not delivered; 1 s later one more passes', async () => {
+    // GIVEN: one bucket for the whole account (both APIs, every method); the clock only moves when the test says so
+    let now = 1_000_000;
+    const limited = await startGateway({
+      apis: [api, throttledApi],
+      invoker,
+      port: 0,
+      connectionsBottleneck: { rate: { rateLimit: 1, burstLimit: 3 }, now: () => now },
+    });
+    try {
+      const [first, second] = [limited.endpoints[0], limited.endpoints.find((e) => e.stage === 'tight')!];
+      const a = await open(first.websocketUrl);
+      const b = await open(second.websocketUrl);
+      const sdkA = sdkFor(first.callbackUrl);
+      const sdkB = sdkFor(second.callbackUrl);
+      // WHEN: three requests of three kinds on two APIs take the three tokens
+      await sdkA.send(new PostToConnectionCommand({ ConnectionId: a.connectionId, Data: 'one' }));
+      expect(await a.client.next()).toBe('one');
+      await sdkB.send(new GetConnectionCommand({ ConnectionId: b.connectionId }));
+      await expect(sdkB.send(new DeleteConnectionCommand({ ConnectionId: 'unknown-id' }))).rejects.toMatchObject({ name: 'GoneException' });
+      // THEN: the fourth, on either API, is over the account's rate
+      const refused = await sdkA.send(new PostToConnectionCommand({ ConnectionId: a.connectionId, Data: 'over the rate' })).catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(LimitExceededException);
+      expect(refused).toMatchObject({ name: 'LimitExceededException', message: 'Too Many Requests', $metadata: { httpStatusCode: 429 } });
+      await expect(sdkB.send(new PostToConnectionCommand({ ConnectionId: b.connectionId, Data: 'also over' }))).rejects.toBeInstanceOf(LimitExceededException);
+      // the bucket refills at the rate: one second later exactly one token is back
+      now += 1000;
+      await sdkA.send(new PostToConnectionCommand({ ConnectionId: a.connectionId, Data: 'two' }));
+      await expect(sdkA.send(new PostToConnectionCommand({ ConnectionId: a.connectionId, Data: 'three' }))).rejects.toBeInstanceOf(LimitExceededException);
+      // neither refused post reached a client: the next frame each gets is the one that passed (or none for b)
+      expect(await a.client.next()).toBe('two');
+      expect(a.client.pending).toBe(0);
+      expect(b.client.pending).toBe(0);
+      a.client.socket.close();
+      b.client.socket.close();
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('GIVEN the emulator options WHEN only a rate is given THEN the burst is half of it (AWS: 10,000 rps with burst 5,000), at least 1; bad values are refused', () => {
+    expect(connectionsBottleneckOf({})).toBeUndefined();
+    expect(connectionsBottleneckOf({ connectionsLatencyMs: 0 })).toBeUndefined();
+    expect(connectionsBottleneckOf({ connectionsRatePerSecond: 10_000 })).toEqual({ latencyMs: 0, rate: { rateLimit: 10_000, burstLimit: 5_000 } });
+    expect(connectionsBottleneckOf({ connectionsRatePerSecond: 1, connectionsLatencyMs: 20 })).toEqual({ latencyMs: 20, rate: { rateLimit: 1, burstLimit: 1 } });
+    expect(connectionsBottleneckOf({ connectionsRatePerSecond: 100, connectionsBurst: 7 })).toEqual({ latencyMs: 0, rate: { rateLimit: 100, burstLimit: 7 } });
+    expect(() => connectionsBottleneckOf({ connectionsLatencyMs: -1 })).toThrow(/connectionsLatencyMs must be a number of milliseconds >= 0, got -1/);
+    expect(() => connectionsBottleneckOf({ connectionsRatePerSecond: 0 })).toThrow(/connectionsRatePerSecond must be a number > 0/);
+    expect(() => connectionsBottleneckOf({ connectionsBurst: 5 })).toThrow(/connectionsBurst needs connectionsRatePerSecond/);
+    expect(() => connectionsBottleneckOf({ connectionsRatePerSecond: 5, connectionsBurst: 0.5 })).toThrow(/connectionsBurst must be a number >= 1/);
   });
 });
