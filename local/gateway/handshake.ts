@@ -65,6 +65,14 @@ export function missingIdentitySource(
   return undefined;
 }
 
+/**
+ * API Gateway's limit on a Lambda authorizer's result: 8 KB. Measured here as the UTF-8 bytes of the result as the
+ * function returned it, serialized as JSON (principalId, policyDocument, context and any other field). A larger
+ * result refuses the handshake with 500, as a malformed result does: AWS documents the limit, not the answer, so
+ * 500 (API Gateway's AuthorizerConfigurationException status) is a choice [UNCONFIRMED].
+ */
+export const MAX_AUTHORIZER_RESULT_BYTES = 8192;
+
 function isScalar(value: unknown): boolean {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }
@@ -93,6 +101,11 @@ async function authorize(
     return reject(500, 'Internal Server Error');
   }
   const result = outcome.result as { principalId?: unknown; policyDocument?: unknown; context?: unknown } | null | undefined;
+  const resultBytes = Buffer.byteLength(JSON.stringify(result ?? null) ?? '');
+  if (resultBytes > MAX_AUTHORIZER_RESULT_BYTES) {
+    log(`authorizer ${authorizerModel.name} returned ${resultBytes} bytes, over API Gateway's ${MAX_AUTHORIZER_RESULT_BYTES}-byte (8 KB) limit on an authorizer result: answering 500`);
+    return reject(500, 'Internal Server Error');
+  }
   try {
     if (result === null || typeof result !== 'object') throw new MalformedPolicyError('the result is not an object');
     if (typeof result.principalId !== 'string' && typeof result.principalId !== 'number') {

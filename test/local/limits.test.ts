@@ -54,6 +54,33 @@ const throttledApi: WebSocketApiModel = {
   routes: [...api.routes, route('own', 'size')],
 };
 
+/** Stage "auth": `$connect` behind a REQUEST authorizer whose result is `?size=N` bytes of JSON (context padded). */
+const authorizedApi: WebSocketApiModel = {
+  ...api,
+  apiId: 'aaaaaaaaaa',
+  name: 'authorized',
+  stages: [{ stageName: 'auth', stageVariables: {} }],
+  routes: [
+    route('$connect', 'connect', {
+      hasRouteResponse: false,
+      authorizationType: 'CUSTOM',
+      authorizer: { authorizerId: 'au1', name: 'sized', functionId: 'sized', identitySource: ['route.request.querystring.size'] },
+    }),
+    ...api.routes.filter((r) => r.routeKey !== '$connect'),
+  ],
+};
+
+/** An authorizer result of exactly `bytes` bytes once serialized as JSON. */
+function sizedAuthorizerResult(methodArn: string, bytes: number): Record<string, unknown> {
+  const result = (pad: string) => ({
+    principalId: 'sized-user',
+    policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: methodArn }] },
+    context: { pad },
+  });
+  const base = Buffer.byteLength(JSON.stringify(result('')));
+  return result('p'.repeat(bytes - base));
+}
+
 /** Releases the held `slow` invocations; each records when it finished. */
 let releaseSlow: () => void = () => undefined;
 const slowReleased = new Promise<void>((resolve) => (releaseSlow = resolve));
@@ -61,6 +88,7 @@ const slowFinished: string[] = [];
 
 const invoker = new InTestInvoker({
   connect: () => ({ statusCode: 200 }),
+  sized: (event) => sizedAuthorizerResult(event.methodArn, Number(event.queryStringParameters.size)),
   disconnect: () => ({ statusCode: 200 }),
   size: (event) => ({ statusCode: 200, body: JSON.stringify({ length: event.body.length }) }),
   slow: async (event) => {
@@ -75,7 +103,7 @@ let url: string;
 const gatewayLog: string[] = [];
 
 beforeAll(async () => {
-  gateway = await startGateway({ apis: [api, throttledApi], invoker, port: 0, log: (line) => gatewayLog.push(line) });
+  gateway = await startGateway({ apis: [api, throttledApi, authorizedApi], invoker, port: 0, log: (line) => gatewayLog.push(line) });
   url = gateway.endpoints[0].websocketUrl;
 });
 
@@ -202,6 +230,23 @@ describe('new connections per second (the account quota)', () => {
 function sdkFor(callbackUrl: string): ApiGatewayManagementApiClient {
   return new ApiGatewayManagementApiClient({ endpoint: callbackUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
 }
+
+describe('the 8 KB authorizer-result limit', () => {
+  test('GIVEN an authorizer whose result is exactly 8192 bytes of JSON WHEN a client connects THEN it is accepted; at 8193 bytes THEN the handshake is refused 500 (the choice: as a malformed result) and $connect never runs', async () => {
+    expect(JSON.stringify(sizedAuthorizerResult('arn:x', 8192)).length).toBe(8192);
+    const at = gateway.endpoints.find((e) => e.stage === 'auth')!.websocketUrl;
+    const { client } = await open(`${at}?size=8192`);
+    client.send('fits');
+    expect(await client.nextJson()).toEqual({ length: 4 });
+    client.socket.close();
+    const connectsBefore = invoker.eventsOf('connect').length;
+    const authorizerCallsBefore = invoker.eventsOf('sized').length;
+    await expect(QueuedClient.open(`${at}?size=8193`)).rejects.toThrow(/Unexpected server response: 500/);
+    expect(invoker.eventsOf('sized')).toHaveLength(authorizerCallsBefore + 1);
+    expect(invoker.eventsOf('connect')).toHaveLength(connectsBefore);
+    expect(gatewayLog.some((l) => l.includes("authorizer sized returned 8193 bytes, over API Gateway's 8192-byte (8 KB) limit"))).toBe(true);
+  });
+});
 
 describe("AWS's @connections bottleneck (--connections-latency / --connections-rate)", () => {
   test('GIVEN a 200 ms @connections latency WHEN a post and a GET are sent THEN each is answered no sooner than 200 ms after it was sent, and the post is delivered', async () => {
