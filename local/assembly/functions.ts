@@ -28,8 +28,8 @@ export function readFunctions(stack: StackArtifact, resolver: StackResolver, war
     };
     const label = where(stack.stackName, logicalId);
     const runtime = attempt(() => resolver.resolveString(props.Runtime ?? '', logicalId, 'Properties.Runtime'), '');
-    if (props.PackageType === 'Image') problems.push(`${label}: container image functions are not supported (only Node.js zip functions)`);
-    else if (!/^nodejs\d+\.x$/.test(runtime)) problems.push(`${label}: runtime ${runtime || '(none)'} is not supported (only nodejs*.x)`);
+    if (props.PackageType === 'Image') problems.push(`${label}: container image functions are not supported (only Node.js and Python zip functions)`);
+    else if (!/^(nodejs\d+\.x|python3\.\d+)$/.test(runtime)) problems.push(`${label}: runtime ${runtime || '(none)'} is not supported (only nodejs*.x and python3.x)`);
     const environment: Record<string, string> = {};
     const variables = (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     for (const [name, value] of Object.entries(variables)) {
@@ -61,6 +61,9 @@ export function readFunctions(stack: StackArtifact, resolver: StackResolver, war
       environment,
       timeoutSeconds: number(props.Timeout, DEFAULT_TIMEOUT_SECONDS, 'Timeout'),
       memorySize: number(props.MemorySize, DEFAULT_MEMORY_MB, 'MemorySize'),
+      ...(props.ReservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrency: number(props.ReservedConcurrentExecutions, 0, 'ReservedConcurrentExecutions') }),
       region: resolver.region,
       accountId: resolver.accountId,
       ...(unsupported ? { unsupported } : {}),
@@ -119,8 +122,8 @@ export function assetSourceByObjectKey(assemblyDir: string): Map<string, string>
   return out;
 }
 
-/** The execution role (`Fn::GetAtt [Role, Arn]` of a role of this stack) with its policies, for local IAM. */
-function roleOf(stack: StackArtifact, resolver: StackResolver, roleValue: unknown): { role?: RoleModel } {
+/** The execution role (`Fn::GetAtt [Role, Arn]` of a role of this stack) with its policies, for local IAM (also integration CredentialsArn). */
+export function roleOf(stack: Pick<StackArtifact, 'stackName'>, resolver: StackResolver, roleValue: unknown): { role?: RoleModel } {
   const getAtt = (roleValue as { 'Fn::GetAtt'?: unknown } | undefined)?.['Fn::GetAtt'];
   const roleId = Array.isArray(getAtt) && getAtt[1] === 'Arn' ? String(getAtt[0]) : undefined;
   const resources = resolver.resources;

@@ -17,6 +17,16 @@ const PRELOADS = ['redirect-preload.cjs', 'esm-node-path.cjs'].flatMap((file) =>
 
 export type LogSink = (functionId: string, stream: 'stdout' | 'stderr', line: string) => void;
 
+/** How an instance's init phase ended: ready for events, or the error its first invocation reports. */
+export type InitOutcome = { readonly ok: true } | { readonly ok: false; readonly error: { readonly errorType: string; readonly errorMessage: string } };
+
+/** Starts an instance's worker process: stdout/stderr piped, an IPC channel speaking worker.cjs's protocol. */
+export type WorkerLauncher = (fn: FunctionModel, env: Record<string, string>) => ChildProcess;
+
+/** The Node.js worker (worker.cjs) with the preloads; python/python-worker.ts launches Python functions' worker. */
+export const launchNodeWorker: WorkerLauncher = (fn, env) =>
+  fork(WORKER, [], { cwd: fn.codeDir, env, execArgv: PRELOADS, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+
 export class FunctionInstance {
   private readonly child: ChildProcess;
   private alive = true;
@@ -26,6 +36,9 @@ export class FunctionInstance {
   /** The invocation waiting for the init phase to end, started when it does. */
   private whenReady?: () => void;
   private pending?: { id: string; finish: (outcome: Omit<InvocationOutcome, 'durationMs'>) => void };
+  /** Settles once, when the init phase ends (the pool hands an instance events only after `ok`). */
+  readonly initialized: Promise<InitOutcome>;
+  private settleInit!: (outcome: InitOutcome) => void;
 
   constructor(
     private readonly fn: FunctionModel,
@@ -33,17 +46,14 @@ export class FunctionInstance {
     log: LogSink,
     private readonly invokedFunctionArn: string,
     initTimeoutMs: number,
+    launch: WorkerLauncher = launchNodeWorker,
   ) {
-    this.child = fork(WORKER, [], {
-      cwd: fn.codeDir,
-      env,
-      execArgv: PRELOADS,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    this.child = launch(fn, env);
+    this.initialized = new Promise((resolve) => (this.settleInit = resolve));
     this.initTimer = setTimeout(() => {
-      this.pending?.finish({
-        error: { errorType: 'Sandbox.Timedout', errorMessage: `INIT phase timed out after ${initTimeoutMs / 1000} seconds (process start and handler load)` },
-      });
+      const error = { errorType: 'Sandbox.Timedout', errorMessage: `INIT phase timed out after ${initTimeoutMs / 1000} seconds (process start and handler load)` };
+      this.settleInit({ ok: false, error });
+      this.pending?.finish({ error });
       this.kill();
     }, initTimeoutMs);
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -58,6 +68,7 @@ export class FunctionInstance {
       if (message?.type === 'ready') return this.onReady();
       if (message?.type === 'initError') {
         clearTimeout(this.initTimer);
+        this.settleInit({ ok: false, error: { errorType: message.errorType, errorMessage: message.errorMessage } });
         this.pending?.finish({ error: { errorType: message.errorType, errorMessage: message.errorMessage } });
         this.kill();
         return;
@@ -146,6 +157,7 @@ export class FunctionInstance {
     clearTimeout(this.initTimer);
     if (!this.alive || this.ready) return;
     this.ready = true;
+    this.settleInit({ ok: true });
     const dispatch = this.whenReady;
     this.whenReady = undefined;
     dispatch?.();
@@ -154,6 +166,7 @@ export class FunctionInstance {
   private onExit(how: string): void {
     this.alive = false;
     clearTimeout(this.initTimer);
+    this.settleInit({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `Error: Runtime exited during the init phase: ${how}` } });
     this.pending?.finish({ error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${this.pending.id} Error: Runtime exited with error: ${how}` } });
   }
 }

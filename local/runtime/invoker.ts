@@ -6,11 +6,21 @@ import { FunctionInvoker, FunctionModel, InvocationOutcome } from '../model';
 import { FunctionPool } from './function-pool';
 import { FunctionInstance, LogSink } from './instance';
 import { lambdaEnvironment, LocalEndpoints } from './lambda-environment';
+import { findPython, isPythonRuntime, missingPythonMessage, pythonEnvironment, pythonLauncher } from './python/python-worker';
 
 export { LOCAL_CREDENTIALS } from './lambda-environment';
 export type { LocalEndpoints } from './lambda-environment';
 
+/**
+ * Instances per function when the template sets no ReservedConcurrentExecutions: a local resource bound, not an AWS
+ * limit (invocations past it wait for a free instance instead of being throttled).
+ */
 export const DEFAULT_MAX_INSTANCES_PER_FUNCTION = 10;
+/**
+ * An idle instance is stopped after 5 minutes. Lambda keeps an idle execution environment for an unspecified time
+ * (observed: minutes, no guarantee) and then a new invocation is a cold start again.
+ */
+export const DEFAULT_INSTANCE_IDLE_MS = 300_000;
 /** Lambda's init phase limit for on-demand functions: process start plus handler module load. */
 export const DEFAULT_INIT_TIMEOUT_MS = 10_000;
 
@@ -21,8 +31,16 @@ export interface InvokerOptions extends LocalEndpoints {
   readonly region?: string;
   /** @default '123456789012' */
   readonly accountId?: string;
-  /** Concurrent instances per function; further invocations wait for one. @default 10 */
+  /**
+   * Concurrent instances per function; further invocations wait for one. A function's ReservedConcurrentExecutions
+   * bounds it further, and an invocation over the reserved concurrency is throttled (TooManyRequestsException).
+   * @default 10
+   */
   readonly maxInstancesPerFunction?: number;
+  /** An instance idle this long is stopped (the next invocation starts a new one). @default 300000 (5 minutes) */
+  readonly instanceIdleMs?: number;
+  /** Clock for idle times; with it, idle instances are stopped only by `reap()` (tests). @default Date.now, with a timer */
+  readonly now?: () => number;
   /**
    * Budget of a new instance's init phase (process start and handler load), separate from the function timeout,
    * which starts when the loaded handler gets the event. Past it the invocation fails with Sandbox.Timedout.
@@ -35,7 +53,15 @@ export interface InvokerOptions extends LocalEndpoints {
 
 const defaultLog: LogSink = (functionId, _stream, line) => process.stderr.write(`[${functionId}] ${line}\n`);
 
-export function createInvoker(options: InvokerOptions): FunctionInvoker {
+/** The invoker with its instance lifecycle visible (tests, tools). */
+export interface LocalInvoker extends FunctionInvoker {
+  /** Stops every instance idle for the idle time or longer (at `now`); resolves with how many were stopped. */
+  reap(now?: number): Promise<number>;
+  /** Alive instances of a function (busy, idle or starting). */
+  instanceCount(functionId: string): number;
+}
+
+export function createInvoker(options: InvokerOptions): LocalInvoker {
   if (!options || typeof options.functions !== 'object' || options.functions === null) {
     throw new Error('createInvoker: options.functions must be the assembly model\'s functions (id → FunctionModel)');
   }
@@ -43,6 +69,8 @@ export function createInvoker(options: InvokerOptions): FunctionInvoker {
   if (!Number.isInteger(maxInstances) || maxInstances < 1) {
     throw new Error(`createInvoker: maxInstancesPerFunction must be a whole number ≥ 1, got ${maxInstances}`);
   }
+  const idleMs = options.instanceIdleMs ?? DEFAULT_INSTANCE_IDLE_MS;
+  if (!(idleMs > 0)) throw new Error(`createInvoker: instanceIdleMs must be a number of milliseconds > 0, got ${idleMs}`);
   const initTimeoutMs = options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS;
   if (!Number.isFinite(initTimeoutMs) || initTimeoutMs <= 0) {
     throw new Error(`createInvoker: initTimeoutMs must be a number of milliseconds > 0, got ${initTimeoutMs}`);
@@ -63,17 +91,37 @@ export function createInvoker(options: InvokerOptions): FunctionInvoker {
         return failure('ResourceNotFoundException', `Function not found: ${functionId} (known: ${Object.keys(options.functions).join(', ') || 'none'})`);
       }
       if (fn.unsupported) return failure('Emulator.UnsupportedFunction', fn.unsupported);
-      if (!/^nodejs\d+\.x$/.test(fn.runtime)) {
-        return failure('Emulator.UnsupportedFunction', `${fn.id}: runtime ${fn.runtime} is not supported (only nodejs*.x)`);
+      const python = isPythonRuntime(fn.runtime);
+      if (!python && !/^nodejs\d+\.x$/.test(fn.runtime)) {
+        return failure('Emulator.UnsupportedFunction', `${fn.id}: runtime ${fn.runtime} is not supported (only nodejs*.x and python3.x)`);
       }
       let pool = pools.get(functionId);
       if (!pool) {
-        const env = lambdaEnvironment(fn, fn.region ?? region, fn.accountId ?? accountId, options);
+        // Python functions: the same instances and pool, with worker.py under the interpreter found now.
+        const interpreter = python ? findPython() : undefined;
+        if (python && !interpreter) return failure('Emulator.UnsupportedFunction', missingPythonMessage(fn));
+        const nodeEnv = lambdaEnvironment(fn, fn.region ?? region, fn.accountId ?? accountId, options);
+        const env = interpreter ? pythonEnvironment(nodeEnv, fn, options) : nodeEnv;
+        const launch = interpreter ? pythonLauncher(interpreter) : undefined;
         const arn = `arn:aws:lambda:${fn.region ?? region}:${fn.accountId ?? accountId}:function:${fn.functionName}`;
-        pool = new FunctionPool(() => new FunctionInstance(fn, env, log, arn, initTimeoutMs), maxInstances);
+        const reserved = fn.reservedConcurrency;
+        pool = new FunctionPool(() => new FunctionInstance(fn, env, log, arn, initTimeoutMs, launch), {
+          maxInstances: reserved === undefined ? maxInstances : Math.max(1, Math.min(maxInstances, reserved)),
+          ...(reserved === undefined ? {} : { maxInFlight: reserved }),
+          idleMs,
+          ...(options.now ? { now: options.now } : {}),
+          label: fn.id,
+        });
         pools.set(functionId, pool);
       }
       return pool.invoke(event);
+    },
+    async reap(now?: number): Promise<number> {
+      const counts = await Promise.all([...pools.values()].map((p) => p.reap(now ?? (options.now ?? Date.now)())));
+      return counts.reduce((a, b) => a + b, 0);
+    },
+    instanceCount(functionId: string): number {
+      return pools.get(functionId)?.size ?? 0;
     },
     async close(): Promise<void> {
       closed = true;

@@ -166,12 +166,10 @@ describe('loadAssembly: functions and intrinsics', () => {
     expect(model.functions[fnId('AuthorizerFn')].environment.JWT_SECRET_ARN).toBe(arns[0]);
   });
 
-  test('GIVEN a Python function WHEN loaded THEN it is marked unsupported with a warning, and invoking it answers that error', async () => {
+  test('GIVEN a Python function WHEN loaded THEN it is supported (python3.x runs under the emulator) with its handler and runtime', () => {
     const python = Object.values(model.functions).find((f) => f.logicalId.startsWith('PythonFn'))!;
-    expect(python.unsupported).toMatch(/ChatStack\/PythonFn[A-Z0-9]*: runtime python3\.12 is not supported/);
-    const invoker = createInvoker({ functions: model.functions });
-    expect((await invoker.invoke(python.id, {})).error?.errorType).toBe('Emulator.UnsupportedFunction');
-    await invoker.close();
+    expect(python.unsupported).toBeUndefined();
+    expect(python).toEqual(expect.objectContaining({ runtime: 'python3.12', handler: 'app.handler' }));
   });
 
   test('GIVEN Fn::ImportValue of another stack\'s export WHEN loaded THEN it resolves to the exporting stack\'s value', () => {

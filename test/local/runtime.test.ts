@@ -68,7 +68,7 @@ const FUNCTIONS = [
   fn('EsmPackage', 'index.handler', { codeDir: path.join(FIXTURES, 'esm-package') }),
   fn('Missing', 'nowhere.handler'),
   fn('NotExported', 'cjs.absent'),
-  fn('Python', 'app.handler', { runtime: 'python3.12' }),
+  fn('Java', 'app.handler', { runtime: 'java21' }),
   fn('Put', 'aws-services.putAndGet', { environment: { TABLE_NAME: TABLE.tableName } }),
   fn('Secret', 'aws-services.readSecret'),
   fn('Post', 'aws-services.post'),
@@ -170,11 +170,11 @@ describe('createInvoker: handler styles (Node.js Lambda runtime)', () => {
     expect(out.result).toBeUndefined();
   });
 
-  test('GIVEN bad handler strings, an unknown id or a Python runtime WHEN invoked THEN a clear error names the problem', async () => {
+  test('GIVEN bad handler strings, an unknown id or a Java runtime WHEN invoked THEN a clear error names the problem', async () => {
     expect((await invoker.invoke('Fixture/Missing', {})).error).toEqual(expect.objectContaining({ errorType: 'Runtime.ImportModuleError', errorMessage: expect.stringMatching(/nowhere/) }));
     expect((await invoker.invoke('Fixture/NotExported', {})).error).toEqual(expect.objectContaining({ errorType: 'Runtime.HandlerNotFound', errorMessage: expect.stringMatching(/cjs\.absent/) }));
     expect((await invoker.invoke('Fixture/Nope', {})).error?.errorMessage).toMatch(/Function not found: Fixture\/Nope/);
-    expect((await invoker.invoke('Fixture/Python', {})).error?.errorMessage).toMatch(/python3\.12 is not supported/);
+    expect((await invoker.invoke('Fixture/Java', {})).error?.errorMessage).toMatch(/java21 is not supported/);
   });
 
   test('GIVEN invalid invoker options WHEN created THEN it throws naming the option', () => {
@@ -223,6 +223,7 @@ describe('createInvoker: instances (warm reuse, pool, timeout, crash)', () => {
 
   test('GIVEN invocations queued behind a busy pool WHEN the invoker closes THEN each gets an error outcome instead of hanging', async () => {
     const own = createInvoker({ functions: { [FUNCTIONS[3].id]: FUNCTIONS[3] }, maxInstancesPerFunction: 1, log: () => undefined });
+    await own.invoke(FUNCTIONS[3].id, { ms: 1 }); // a warm instance, so the next invocation is running, not waiting for init
     const running = own.invoke(FUNCTIONS[3].id, { ms: 5000 });
     const queued = own.invoke(FUNCTIONS[3].id, { ms: 1 });
     await own.close();
@@ -342,6 +343,112 @@ describe('local services', () => {
     const client = new SecretsManagerClient({ endpoint: secrets.endpoint, region: REGION, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
     await expect(client.send(new GetSecretValueCommand({ SecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:Nope-XyZ987' }))).rejects.toThrow(/can't find the specified secret/);
     client.destroy();
+  });
+});
+
+
+describe('createInvoker: instance lifecycle (reuse first, idle reaping, reserved concurrency)', () => {
+  const cjs = fn('Life', 'cjs.handler');
+  const slow = fn('LifeSlow', 'cjs.slow');
+  let clock = 1_000_000;
+  const now = () => clock;
+
+  test('GIVEN a warm instance WHEN it stays idle for the idle time THEN reap() stops it and the next call is a cold start', async () => {
+    // GIVEN an invoker with a 60 s idle time and a clock the test moves
+    const own = createInvoker({ functions: { [cjs.id]: cjs }, instanceIdleMs: 60_000, now, log: () => undefined });
+    try {
+      const first = (await own.invoke(cjs.id, {})).result as any;
+      const warm = (await own.invoke(cjs.id, {})).result as any;
+      expect(warm).toEqual(expect.objectContaining({ pid: first.pid, invocations: 2 }));
+      // WHEN idle for just under the idle time THEN it is kept
+      clock += 59_999;
+      expect(await own.reap()).toBe(0);
+      expect(own.instanceCount(cjs.id)).toBe(1);
+      // WHEN idle for the idle time THEN it is stopped
+      clock += 1;
+      expect(await own.reap()).toBe(1);
+      expect(own.instanceCount(cjs.id)).toBe(0);
+      // THEN the next invocation runs in a new process with fresh module scope
+      const cold = (await own.invoke(cjs.id, {})).result as any;
+      expect(cold.pid).not.toBe(first.pid);
+      expect(cold.invocations).toBe(1);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('GIVEN two warm instances WHEN calls come one at a time THEN the most recently used serves them all and only the other is reaped', async () => {
+    // GIVEN two instances, made by two overlapping invocations
+    const own = createInvoker({ functions: { [slow.id]: slow }, maxInstancesPerFunction: 2, instanceIdleMs: 60_000, now, log: () => undefined });
+    try {
+      const overlapping = await Promise.all([own.invoke(slow.id, { ms: 300 }), own.invoke(slow.id, { ms: 300 })]);
+      expect(overlapping.every((o) => (o.result as any)?.waited === 300)).toBe(true);
+      expect(own.instanceCount(slow.id)).toBe(2);
+      // WHEN three sequential calls arrive, later on the clock
+      clock += 30_000;
+      const sequential = [];
+      for (let i = 0; i < 3; i++) sequential.push(((await own.invoke(slow.id, { ms: 1 })).result as any).pid);
+      // THEN one warm instance served them all (no new process)
+      expect(new Set(sequential).size).toBe(1);
+      expect(own.instanceCount(slow.id)).toBe(2);
+      // WHEN the idle time has passed for the instance not used since the overlap only
+      clock += 30_000;
+      expect(await own.reap()).toBe(1);
+      // THEN the recently used one is kept and still serves
+      expect(own.instanceCount(slow.id)).toBe(1);
+      expect(((await own.invoke(slow.id, { ms: 1 })).result as any).pid).toBe(sequential[0]);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('GIVEN ReservedConcurrentExecutions 1 WHEN a second invocation arrives while one runs THEN it is throttled and the first completes', async () => {
+    // GIVEN
+    const reserved = { ...slow, id: 'Fixture/Reserved1', reservedConcurrency: 1 };
+    const own = createInvoker({ functions: { [reserved.id]: reserved }, log: () => undefined });
+    try {
+      // WHEN the second is sent before the first has returned (the first still waits for its process)
+      const running = own.invoke(reserved.id, { ms: 200 });
+      const throttled = await own.invoke(reserved.id, { ms: 1 });
+      // THEN
+      expect(throttled.error).toEqual({ errorType: 'TooManyRequestsException', errorMessage: expect.stringMatching(/^Rate Exceeded\..*Fixture\/Reserved1 has ReservedConcurrentExecutions 1/) });
+      expect((await running).result).toEqual(expect.objectContaining({ waited: 200 }));
+      expect(own.instanceCount(reserved.id)).toBe(1);
+      // THEN once it is free, the next one runs on the same instance
+      expect((await own.invoke(reserved.id, { ms: 1 })).result).toEqual(expect.objectContaining({ waited: 1 }));
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('GIVEN ReservedConcurrentExecutions 0 WHEN invoked THEN every invocation is throttled and no process starts', async () => {
+    const off = { ...cjs, id: 'Fixture/Reserved0', reservedConcurrency: 0 };
+    const own = createInvoker({ functions: { [off.id]: off }, log: () => undefined });
+    try {
+      expect((await own.invoke(off.id, {})).error?.errorType).toBe('TooManyRequestsException');
+      expect(own.instanceCount(off.id)).toBe(0);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('GIVEN reserved concurrency 2 over a local bound of 1 instance WHEN three invocations overlap THEN one runs, one waits for it, one is throttled', async () => {
+    // GIVEN
+    const two = { ...slow, id: 'Fixture/Reserved2', reservedConcurrency: 2 };
+    const own = createInvoker({ functions: { [two.id]: two }, maxInstancesPerFunction: 1, log: () => undefined });
+    try {
+      // WHEN
+      const outcomes = await Promise.all([own.invoke(two.id, { ms: 100 }), own.invoke(two.id, { ms: 100 }), own.invoke(two.id, { ms: 100 })]);
+      // THEN
+      expect(outcomes.map((o) => o.error?.errorType ?? 'ok')).toEqual(['ok', 'ok', 'TooManyRequestsException']);
+      expect((outcomes[0].result as any).pid).toBe((outcomes[1].result as any).pid);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('GIVEN invalid lifecycle options WHEN the invoker is created THEN it throws naming the option', () => {
+    expect(() => createInvoker({ functions: {}, instanceIdleMs: 0 })).toThrow(/instanceIdleMs must be a number of milliseconds > 0, got 0/);
   });
 });
 
