@@ -28,6 +28,9 @@ Options:
   --idle-timeout SECONDS    close idle connections after this long (default: 600)
   --max-duration SECONDS    close every connection after this long (default: 7200)
   --init-timeout SECONDS    budget of a function instance's init phase (default: 10, as on Lambda)
+  --instance-idle SECONDS   stop a function instance idle this long (default: 300; Lambda keeps idle ones minutes)
+  --max-instances N         instances per function without ReservedConcurrentExecutions (default: 10; further
+                            invocations wait; over a template's reserved concurrency they are throttled)
   --static DIR              serve DIR at /_wsgate/app/ (the browser demo)
   --local-secret VALUE      key Secrets Manager answers with, and dev tokens are signed with
   --no-iam                  do not check SigV4 signatures and IAM policies (local IAM is on by default)
@@ -177,6 +180,16 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
       case '--init-timeout':
         options.initTimeoutMs = positiveSeconds(flag, value());
         break;
+      case '--instance-idle':
+        options.instanceIdleMs = positiveSeconds(flag, value());
+        break;
+      case '--max-instances': {
+        const text = value();
+        const n = Number(text);
+        if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} needs a whole number ≥ 1, got "${text}"`);
+        options.maxInstancesPerFunction = n;
+        break;
+      }
       case '--static':
         options.staticDir = value();
         break;

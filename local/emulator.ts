@@ -40,6 +40,13 @@ export interface EmulatorOptions {
   readonly maxDurationMs?: number;
   /** Budget of a new function instance's init phase (start + module load), separate from its timeout. @default 10000 (Lambda's) */
   readonly initTimeoutMs?: number;
+  /** A function instance idle this long is stopped; the next invocation starts a new one. @default 300000 (5 minutes) */
+  readonly instanceIdleMs?: number;
+  /**
+   * Instances per function when the template sets no ReservedConcurrentExecutions (further invocations wait for one);
+   * with it, the reserved concurrency bounds invocations and one over it is throttled. @default 10
+   */
+  readonly maxInstancesPerFunction?: number;
   /** Folder served at /_wsgate/app/. @default - not served */
   readonly staticDir?: string;
   /** What Secrets Manager answers for every secret, and the dev tokens' key. @default LOCAL_SECRET_DEFAULT */
@@ -305,6 +312,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         gatewayPort: gateway.port,
         caFile: certificate.certFile,
         ...(options.initTimeoutMs !== undefined ? { initTimeoutMs: options.initTimeoutMs } : {}),
+        ...(options.instanceIdleMs !== undefined ? { instanceIdleMs: options.instanceIdleMs } : {}),
+        ...(options.maxInstancesPerFunction !== undefined ? { maxInstancesPerFunction: options.maxInstancesPerFunction } : {}),
         log: options.functionLog,
       });
     invoker.attach(invokerFor(model.functions));

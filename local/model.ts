@@ -29,6 +29,11 @@ export interface FunctionModel {
   readonly timeoutSeconds: number;
   /** MB (CloudFormation default 128). */
   readonly memorySize: number;
+  /**
+   * ReservedConcurrentExecutions: at most this many invocations at once, one more is throttled
+   * (TooManyRequestsException). @default - not reserved (the emulator's local instance bound applies; invocations wait)
+   */
+  readonly reservedConcurrency?: number;
   /** Region and account of its stack (AWS_REGION of the function). @default the invoker's */
   readonly region?: string;
   readonly accountId?: string;

@@ -1,62 +1,161 @@
-/** Warm instances of one function: reused between calls, at most `maxInstances` at once, the rest queued. */
+/**
+ * The warm instances of one function, as Lambda keeps execution environments:
+ * - one invocation per instance at a time; an idle warm instance is always used before a new one starts
+ *   (the most recently used first, so the others stay idle and get reaped);
+ * - when every instance is busy a new one starts (up to `maxInstances`), and the invocation goes to whichever
+ *   instance frees up first, that new one or a busy one finishing (a warm instance answers in milliseconds, a
+ *   process start takes hundreds); past `maxInstances` invocations wait for a free instance;
+ * - `maxInFlight` (the function's ReservedConcurrentExecutions): an invocation that would exceed it is refused
+ *   with TooManyRequestsException, as Lambda throttles it (API Gateway then reports an integration failure);
+ * - an instance idle for `idleMs` is stopped (`reap`, also run on a timer).
+ */
 import { InvocationOutcome } from '../model';
-import { FunctionInstance } from './instance';
+import type { FunctionInstance } from './instance';
+
+export interface PoolOptions {
+  /** Instances alive at once (busy, idle or starting). */
+  readonly maxInstances: number;
+  /** Invocations running or waiting at once; one more is throttled. @default - unbounded (they wait) */
+  readonly maxInFlight?: number;
+  /** An idle instance is stopped after this long. @default - never */
+  readonly idleMs?: number;
+  /** Clock for idle times. @default Date.now */
+  readonly now?: () => number;
+  /** Names the function in the throttle message. @default 'the function' */
+  readonly label?: string;
+}
+
+type Grant = { instance: FunctionInstance } | { outcome: InvocationOutcome };
 
 export class FunctionPool {
-  private readonly idle: FunctionInstance[] = [];
+  /** Idle ready instances, most recently used last, with the time each became idle. */
+  private readonly idle: Array<{ instance: FunctionInstance; since: number }> = [];
   private readonly all = new Set<FunctionInstance>();
-  /** Queued invocations; called with undefined when the pool closes before an instance frees up. */
-  private readonly waiting: Array<(instance: FunctionInstance | undefined) => void> = [];
+  /** Instances in their init phase not yet promised to anyone: each serves the first waiter when ready. */
+  private starting = 0;
+  private busy = 0;
+  /** Queued invocations, in arrival order. */
+  private readonly waiting: Array<(grant: Grant) => void> = [];
   private closed = false;
+  private readonly timer?: NodeJS.Timeout;
+  private readonly now: () => number;
 
-  constructor(private readonly spawn: () => FunctionInstance, private readonly maxInstances: number) {}
+  constructor(private readonly spawn: () => FunctionInstance, private readonly options: PoolOptions) {
+    this.now = options.now ?? Date.now;
+    const idleMs = options.idleMs;
+    if (idleMs !== undefined && Number.isFinite(idleMs) && !options.now) {
+      this.timer = setInterval(() => void this.reap(), Math.max(1000, Math.min(idleMs / 2, 30_000)));
+      this.timer.unref();
+    }
+  }
 
-  /** Instances currently alive (busy or idle). */
+  /** Instances currently alive (busy, idle or starting). */
   get size(): number {
     return [...this.all].filter((i) => i.isAlive).length;
   }
 
+  /** Idle ready instances. */
+  get idleCount(): number {
+    return this.idle.filter((e) => e.instance.isAlive).length;
+  }
+
   async invoke(event: unknown): Promise<InvocationOutcome> {
-    const instance = await this.acquire();
-    if (!instance) {
-      return { error: { errorType: 'Emulator.InvokerClosed', errorMessage: 'The invoker was closed while this invocation waited for an instance' }, durationMs: 0 };
-    }
+    const grant = await this.acquire();
+    if ('outcome' in grant) return grant.outcome;
+    const { instance } = grant;
+    this.busy++;
     try {
       return await instance.invoke(event);
     } finally {
+      this.busy--;
       this.release(instance);
     }
   }
 
+  /** Stops the instances idle for `idleMs` or longer at `now`; resolves with how many were stopped. */
+  async reap(now: number = this.now()): Promise<number> {
+    const idleMs = this.options.idleMs;
+    if (idleMs === undefined) return 0;
+    const expired = this.idle.filter((e) => now - e.since >= idleMs || !e.instance.isAlive);
+    if (expired.length === 0) return 0;
+    for (const e of expired) {
+      this.idle.splice(this.idle.indexOf(e), 1);
+      this.all.delete(e.instance);
+    }
+    await Promise.all(expired.map((e) => e.instance.stop()));
+    return expired.length;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
-    for (const waiter of this.waiting.splice(0)) waiter(undefined);
+    if (this.timer) clearInterval(this.timer);
+    const closedOutcome: InvocationOutcome = {
+      error: { errorType: 'Emulator.InvokerClosed', errorMessage: 'The invoker was closed while this invocation waited for an instance' },
+      durationMs: 0,
+    };
+    for (const waiter of this.waiting.splice(0)) waiter({ outcome: closedOutcome });
     await Promise.all([...this.all].map((i) => i.stop()));
     this.all.clear();
     this.idle.length = 0;
   }
 
-  private acquire(): Promise<FunctionInstance | undefined> {
+  private acquire(): Promise<Grant> {
+    if (this.closed) {
+      return Promise.resolve({ outcome: { error: { errorType: 'Emulator.InvokerClosed', errorMessage: 'The invoker was closed' }, durationMs: 0 } });
+    }
     while (this.idle.length > 0) {
-      const instance = this.idle.pop()!;
-      if (instance.isAlive) return Promise.resolve(instance);
+      const { instance } = this.idle.pop()!;
+      if (instance.isAlive) return Promise.resolve({ instance });
       this.all.delete(instance);
     }
-    if (this.size < this.maxInstances) return Promise.resolve(this.start());
-    return new Promise((resolve) => this.waiting.push(resolve));
+    const { maxInFlight } = this.options;
+    if (maxInFlight !== undefined && this.busy + this.waiting.length >= maxInFlight) {
+      return Promise.resolve({
+        outcome: {
+          error: {
+            errorType: 'TooManyRequestsException',
+            errorMessage: `Rate Exceeded. (ReservedFunctionConcurrentInvocationLimitExceeded: ${this.options.label ?? 'the function'} has ` +
+              `ReservedConcurrentExecutions ${maxInFlight}, and ${this.busy + this.waiting.length} invocations are running or waiting)`,
+          },
+          durationMs: 0,
+        },
+      });
+    }
+    const granted = new Promise<Grant>((resolve) => this.waiting.push(resolve));
+    this.fill();
+    return granted;
   }
 
-  private start(): FunctionInstance {
-    const instance = this.spawn();
-    this.all.add(instance);
-    return instance;
+  /** Starts instances for the waiters no free or starting instance will serve, within `maxInstances`. */
+  private fill(): void {
+    while (!this.closed && this.waiting.length > this.starting && this.size < this.options.maxInstances) {
+      const instance = this.spawn();
+      this.all.add(instance);
+      this.starting++;
+      void instance.initialized.then((init) => {
+        this.starting--;
+        if (init.ok) {
+          this.release(instance);
+          return;
+        }
+        // The invocation that made it start gets the init failure (as Lambda reports it to the first invocation).
+        this.all.delete(instance);
+        instance.kill();
+        this.waiting.shift()?.({ outcome: { error: init.error, durationMs: 0 } });
+        this.fill();
+      });
+    }
   }
 
   private release(instance: FunctionInstance): void {
-    if (!instance.isAlive) this.all.delete(instance);
+    if (!instance.isAlive) {
+      this.all.delete(instance);
+      this.fill();
+      return;
+    }
     if (this.closed) return;
     const next = this.waiting.shift();
-    if (next) next(instance.isAlive ? instance : this.start());
-    else if (instance.isAlive) this.idle.push(instance);
+    if (next) next({ instance });
+    else this.idle.push({ instance, since: this.now() });
   }
 }
