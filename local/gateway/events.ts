@@ -2,7 +2,7 @@
  * Lambda event shapes the gateway sends (spec §2.2 authorizer, §4.1 CONNECT, §4.2 MESSAGE, §4.3 DISCONNECT).
  * Pure functions of the connection's facts, so the shapes can be read and tested in one place.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { newGatewayId } from './ids';
 
 /** What every event of one connection shares. */
@@ -19,6 +19,51 @@ export interface ConnectionFacts {
   readonly domainName: string;
   readonly sourceIp: string;
   readonly userAgent?: string;
+  /** The SigV4 signer of an AWS_IAM `$connect`: merged into `requestContext.identity`. @default - only sourceIp / userAgent */
+  readonly caller?: CallerIdentity;
+}
+
+/**
+ * `requestContext.identity` fields of an IAM-authorized connection, as API Gateway fills them for a SigV4-signed
+ * request: the signer's account, access key, ARN and principal id; the Cognito and organization fields are null
+ * (no Cognito identity signed the request).
+ */
+export interface CallerIdentity {
+  readonly accountId: string;
+  readonly accessKey: string;
+  /** `AROA…:{session}` for an assumed role, `AIDA…` for an IAM user (the principal's unique id). */
+  readonly caller: string;
+  readonly user: string;
+  readonly userArn: string;
+  readonly principalOrgId: null;
+  readonly cognitoIdentityPoolId: null;
+  readonly cognitoIdentityId: null;
+  readonly cognitoAuthenticationType: null;
+  readonly cognitoAuthenticationProvider: null;
+}
+
+/**
+ * The identity fields of a request signed by `userArn`'s key. AWS's principal ids are unique ids it keeps (`AIDA…`
+ * for users, `AROA…` for roles); locally they are derived from the ARN (stable across runs): `AIDA` / `AROA` and 17
+ * characters of its SHA-256, then `:{session name}` for an assumed role, as `caller` and `user` carry it on AWS.
+ */
+export function iamCallerIdentity(userArn: string, accountId: string, accessKey: string): CallerIdentity {
+  const assumed = /^arn:[^:]+:sts::\d*:assumed-role\/([^/]+)\/(.+)$/.exec(userArn);
+  const uniqueId = (prefix: string, of: string): string =>
+    prefix + createHash('sha256').update(of).digest('base64').replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 17);
+  const principal = assumed ? `${uniqueId('AROA', `role/${assumed[1]}`)}:${assumed[2]}` : uniqueId('AIDA', userArn);
+  return {
+    accountId,
+    accessKey,
+    caller: principal,
+    user: principal,
+    userArn,
+    principalOrgId: null,
+    cognitoIdentityPoolId: null,
+    cognitoIdentityId: null,
+    cognitoAuthenticationType: null,
+    cognitoAuthenticationProvider: null,
+  };
 }
 
 /** The upgrade request as the client sent it. */
@@ -56,7 +101,7 @@ function requestContext(
   now: number,
   requestId: string = newGatewayId(),
 ): Record<string, unknown> {
-  const identity: Record<string, string> = { sourceIp: facts.sourceIp };
+  const identity: Record<string, string | null> = { ...facts.caller, sourceIp: facts.sourceIp };
   if (facts.userAgent !== undefined) identity.userAgent = facts.userAgent;
   return {
     routeKey,

@@ -208,15 +208,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         apiKeys: target.api.apiKeys?.[facts.stage],
       });
       if (!decision.accepted) return rejectUpgrade(socket, decision.status, decision.message);
+      // An AWS_IAM connection's signer stays in requestContext.identity of all its events.
+      const connectionFacts: ConnectionFacts = decision.caller ? { ...facts, caller: decision.caller } : facts;
       if (socket.destroyed || closing) {
         // The client left while $connect ran: never registered; $disconnect keeps the backend's records clean
         // (whether AWS sends it here is [UNCONFIRMED]).
         rejectUpgrade(socket, 503, 'Service Unavailable');
-        await runDisconnect(target.api, facts, decision.authorizer, { code: 1006, reason: '' });
+        await runDisconnect(target.api, connectionFacts, decision.authorizer, { code: 1006, reason: '' });
         return;
       }
       chosenSubprotocol.set(req, decision.subprotocol);
-      wss.handleUpgrade(req, socket, head, (ws) => register(ws, target.api, facts, decision.authorizer));
+      wss.handleUpgrade(req, socket, head, (ws) => register(ws, target.api, connectionFacts, decision.authorizer));
     } catch (err) {
       log(`handshake failed: ${(err as Error).stack ?? err}`);
       rejectUpgrade(socket, 500, 'Internal Server Error');

@@ -3,7 +3,7 @@
  * Returns either a rejection status for the upgrade or acceptance with the subprotocol to echo.
  */
 import type { FunctionInvoker, RouteModel } from '../model';
-import { authorizerEvent, connectEvent, type ConnectionFacts, type HandshakeRequest } from './events';
+import { authorizerEvent, connectEvent, iamCallerIdentity, type CallerIdentity, type ConnectionFacts, type HandshakeRequest } from './events';
 import { evaluateInvokePolicy, MalformedPolicyError } from './iam-policy';
 import { methodArn } from './events';
 import type { IamAuthority } from '../iam/credentials';
@@ -24,7 +24,7 @@ export interface HandshakeChecks {
 }
 
 export type HandshakeDecision =
-  | { readonly accepted: true; readonly subprotocol?: string; readonly authorizer?: Record<string, unknown> }
+  | { readonly accepted: true; readonly subprotocol?: string; readonly authorizer?: Record<string, unknown>; readonly caller?: CallerIdentity }
   | { readonly accepted: false; readonly status: number; readonly message: string };
 
 export type GatewayLog = (line: string) => void;
@@ -151,6 +151,7 @@ export async function decideHandshake(
   checks: HandshakeChecks = {},
 ): Promise<HandshakeDecision> {
   let authorizer: Record<string, unknown> | undefined;
+  let caller: CallerIdentity | undefined;
   if (connectRoute?.authorizationType === 'AWS_IAM') {
     if (!checks.iam || !checks.signable) {
       log(`$connect of ${facts.apiId}: AWS_IAM signatures are not checked (local IAM is off); connection allowed`);
@@ -162,6 +163,9 @@ export async function decideHandshake(
         log(`$connect of ${facts.apiId} refused with 403 (AWS_IAM): ${outcome.kind === 'signature' ? outcome.failure.errorType : 'AccessDeniedException'}: ${message.split('\n')[0]}`);
         return reject(403, outcome.kind === 'signature' ? message.split('\n')[0] : message);
       }
+      // The signer becomes requestContext.identity of this connection's events (accessKey, caller, user, userArn...).
+      caller = iamCallerIdentity(outcome.identity.arn, outcome.identity.accountId, outcome.identity.accessKeyId);
+      facts = { ...facts, caller };
     }
   }
   if (connectRoute?.authorizationType === 'CUSTOM' && connectRoute.authorizer) {
@@ -184,7 +188,7 @@ export async function decideHandshake(
     log(`$connect: ${connectRoute.unsupported}`);
     return reject(502, 'Internal server error');
   }
-  if (!connectRoute?.functionId) return { accepted: true, authorizer };
+  if (!connectRoute?.functionId) return { accepted: true, authorizer, caller };
   const outcome = await invoker.invoke(connectRoute.functionId, connectEvent(facts, request, authorizer, Date.now()));
   if (outcome.error || outcome.timedOut) {
     log(`$connect failed: ${outcome.timedOut ? 'timed out' : `${outcome.error!.errorType}: ${outcome.error!.errorMessage}`}`);
@@ -199,5 +203,5 @@ export async function decideHandshake(
   if (statusCode < 200 || statusCode > 299) return reject(statusCode, 'Connection refused by $connect');
   const subprotocol =
     headerValue(result!.headers, 'Sec-WebSocket-Protocol') ?? headerValue(result!.multiValueHeaders, 'Sec-WebSocket-Protocol');
-  return { accepted: true, authorizer, subprotocol };
+  return { accepted: true, authorizer, subprotocol, caller };
 }

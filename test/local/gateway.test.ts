@@ -20,6 +20,9 @@ import { isGatewayId } from '../../local/gateway/ids';
 import { evaluateInvokePolicy } from '../../local/gateway/iam-policy';
 import { RouteSelector, selectRouteKey } from '../../local/gateway/route-selection';
 import { eventually, HandlerTimedOut, InTestInvoker, QueuedClient } from './gateway-test-kit';
+import { DEVELOPER_CREDENTIALS, IamAuthority } from '../../local/iam/credentials';
+import type { FunctionModel } from '../../local/model';
+import { sdkSigner } from './support/sigv4-signer';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '123456789012';
@@ -820,5 +823,105 @@ describe('IAM policy evaluation (spec §2.2)', () => {
   test('GIVEN a malformed document THEN it throws (the gateway answers 500)', () => {
     expect(() => evaluateInvokePolicy(undefined, arn)).toThrow(/policyDocument must be an object/);
     expect(() => evaluateInvokePolicy(doc({ Effect: 'Maybe', Action: '*', Resource: '*' }), arn)).toThrow(/Effect must be Allow or Deny/);
+  });
+});
+
+describe('AWS_IAM on $connect: the signer in requestContext.identity', () => {
+  const iamApi: WebSocketApiModel = {
+    stackName: 'IamStack', logicalId: 'Api', apiId: 'iiiiiiiiii', name: 'iam', routeSelectionExpression: '$request.body.action',
+    region: REGION, accountId: ACCOUNT,
+    stages: [{ stageName: 'signed', stageVariables: {} }],
+    routes: [
+      route('$connect', 'connect', { authorizationType: 'AWS_IAM' }),
+      route('$default', 'echo', { hasRouteResponse: true }),
+      route('$disconnect', 'disconnect'),
+    ],
+  };
+  // A function whose role may open connections (a backend service that connects as a client).
+  const caller = {
+    id: 'IamStack/Caller', stackName: 'IamStack', logicalId: 'Caller', functionName: 'IamStack-Caller-1', handler: 'index.handler', runtime: 'nodejs22.x',
+    codeDir: '/nonexistent', environment: {}, timeoutSeconds: 3, memorySize: 128, accountId: ACCOUNT,
+    role: {
+      id: 'IamStack/CallerRole', roleName: 'IamStack-CallerRole-1', arn: `arn:aws:iam::${ACCOUNT}:role/IamStack-CallerRole-1`, managedPolicyArns: [], warnings: [],
+      policies: [{ name: 'IamStack/CallerPolicy', document: { Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: `arn:aws:execute-api:${REGION}:${ACCOUNT}:iiiiiiiiii/signed/$connect` }] } }],
+    },
+  } as FunctionModel;
+  const iam = new IamAuthority({ functions: { [caller.id]: caller }, accountId: ACCOUNT });
+  const iamInvoker = new InTestInvoker({
+    connect: () => ({ statusCode: 200 }),
+    echo: (event) => ({ statusCode: 200, body: JSON.stringify(event.requestContext.identity) }),
+    disconnect: () => ({ statusCode: 200 }),
+  });
+  let iamGateway: Gateway;
+  beforeAll(async () => {
+    iamGateway = await startGateway({ apis: [iamApi], invoker: iamInvoker, port: 0, iam });
+  });
+  afterAll(() => iamGateway?.close());
+
+  const cognitoAndOrgNull = {
+    principalOrgId: null, cognitoIdentityPoolId: null, cognitoIdentityId: null, cognitoAuthenticationType: null, cognitoAuthenticationProvider: null,
+  };
+
+  test('GIVEN the developer key (an IAM user) presigning the upgrade WHEN it connects and sends THEN $connect, the message and $disconnect carry accountId, accessKey, caller = user = AIDA…, userArn, null Cognito fields and the sourceIp', async () => {
+    // GIVEN
+    const port = iamGateway.port;
+    const signer = sdkSigner({ service: 'execute-api', region: REGION, ...DEVELOPER_CREDENTIALS });
+    const presigned = (await signer.presign(
+      { method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port, path: '/signed', query: {}, headers: { host: `127.0.0.1:${port}` } } as never,
+      { expiresIn: 300 },
+    )) as unknown as { query: Record<string, string> };
+    // WHEN
+    const client = await QueuedClient.open(`ws://127.0.0.1:${port}/signed?${new URLSearchParams(presigned.query).toString()}`);
+    client.send('who am i');
+    const seenByRoute = await client.nextJson();
+    client.socket.close();
+    // THEN
+    const expected = {
+      accountId: ACCOUNT,
+      accessKey: DEVELOPER_CREDENTIALS.accessKeyId,
+      caller: expect.stringMatching(/^AIDA[A-Z0-9]{17}$/),
+      user: expect.stringMatching(/^AIDA[A-Z0-9]{17}$/),
+      userArn: `arn:aws:iam::${ACCOUNT}:user/wsgate-local-developer`,
+      ...cognitoAndOrgNull,
+      sourceIp: '127.0.0.1',
+    };
+    const connect = iamInvoker.eventsOf('connect').at(-1);
+    expect(connect.requestContext.identity).toEqual(expected);
+    expect(connect.requestContext.identity.caller).toBe(connect.requestContext.identity.user);
+    expect(seenByRoute).toEqual(expected);
+    const disconnect = await eventually(() => iamInvoker.eventsOf('disconnect').find((e) => e.requestContext.connectionId === connect.requestContext.connectionId), 'its $disconnect');
+    expect(disconnect.requestContext.identity).toEqual(expected);
+  });
+
+  test("GIVEN a function role's session credentials signing the upgrade in the Authorization header WHEN it connects THEN caller and user are AROA…:{session}, userArn the assumed-role ARN, accessKey its ASIA key", async () => {
+    // GIVEN
+    const port = iamGateway.port;
+    const env = iam.credentialsFor(caller.id)!;
+    const signer = sdkSigner({ service: 'execute-api', region: REGION, accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN });
+    const signed = (await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port, path: '/signed', query: {}, headers: { host: `127.0.0.1:${port}` } } as never)) as unknown as { headers: Record<string, string> };
+    const { host: _host, ...headers } = signed.headers;
+    // WHEN
+    const client = await QueuedClient.open(`ws://127.0.0.1:${port}/signed`, undefined, { headers });
+    client.socket.close();
+    // THEN
+    const identity = iamInvoker.eventsOf('connect').at(-1).requestContext.identity;
+    expect(identity).toEqual({
+      accountId: ACCOUNT,
+      accessKey: env.AWS_ACCESS_KEY_ID,
+      caller: expect.stringMatching(/^AROA[A-Z0-9]{17}:IamStack-Caller-1$/),
+      user: identity.caller,
+      userArn: `arn:aws:sts::${ACCOUNT}:assumed-role/IamStack-CallerRole-1/IamStack-Caller-1`,
+      ...cognitoAndOrgNull,
+      sourceIp: '127.0.0.1',
+    });
+    expect(env.AWS_ACCESS_KEY_ID).toMatch(/^ASIA/);
+  });
+
+  test('GIVEN a route without AWS_IAM WHEN a client connects THEN identity holds only sourceIp (and userAgent when sent)', async () => {
+    const client = await open('/dev?token=allow-iam-less');
+    client.socket.close();
+    const identity = invoker.eventsOf('connect').at(-1).requestContext.identity;
+    expect(Object.keys(identity).sort()).toEqual(Object.keys(identity).filter((k) => k === 'sourceIp' || k === 'userAgent').sort());
+    expect(identity.sourceIp).toBe('127.0.0.1');
   });
 });

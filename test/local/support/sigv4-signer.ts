@@ -20,11 +20,11 @@ class Sha256 {
   reset(): void {}
 }
 
-export function sdkSigner(options: { service: string; region: string; accessKeyId: string; secretAccessKey: string }): SignatureV4 {
+export function sdkSigner(options: { service: string; region: string; accessKeyId: string; secretAccessKey: string; sessionToken?: string }): SignatureV4 {
   return new SignatureV4({
     service: options.service,
     region: options.region,
-    credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+    credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey, ...(options.sessionToken ? { sessionToken: options.sessionToken } : {}) },
     sha256: Sha256,
   });
 }
