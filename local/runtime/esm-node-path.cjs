@@ -1,6 +1,6 @@
 'use strict';
 /*
- * Preloaded (`node --require`) into every function process: lets ES module handlers import packages from
+ * Loaded by worker.cjs before it imports an ES module handler: lets ES module handlers import packages from
  * NODE_PATH (wsgate's AWS SDK v3), as CommonJS handlers can, so unbundled ESM code finds the SDK as it does
  * in the Lambda Node.js runtime. A bare specifier that fails to resolve is retried from the NODE_PATH folder.
  */

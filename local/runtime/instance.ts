@@ -13,7 +13,9 @@ import * as path from 'path';
 import { FunctionModel, InvocationOutcome } from '../model';
 
 const WORKER = path.join(__dirname, 'worker.cjs');
-const PRELOADS = ['redirect-preload.cjs', 'esm-node-path.cjs'].flatMap((file) => ['--require', path.join(__dirname, file)]);
+// esm-node-path.cjs is loaded by worker.cjs for ES module handlers only: its resolve hook runs on a loader thread of
+// its own (about 10 MB per process), which a CommonJS handler does not need.
+const PRELOADS = ['redirect-preload.cjs'].flatMap((file) => ['--require', path.join(__dirname, file)]);
 
 export type LogSink = (functionId: string, stream: 'stdout' | 'stderr', line: string) => void;
 

@@ -62,7 +62,13 @@ async function loadHandler() {
   }
   let mod;
   try {
-    mod = isEsm(file) ? await import(pathToFileURL(file).href) : require(file);
+    if (isEsm(file)) {
+      // Lets the module import the SDK from NODE_PATH, as CommonJS can (only now: the hook runs on its own thread).
+      require('./esm-node-path.cjs');
+      mod = await import(pathToFileURL(file).href);
+    } else {
+      mod = require(file);
+    }
   } catch (e) {
     throw new RuntimeError('Runtime.ImportModuleError', `${e && e.name ? e.name : 'Error'}: ${e && e.message ? e.message : String(e)}`);
   }
