@@ -12,6 +12,9 @@ import { LOCAL_API_KEY } from './iam/api-keys';
 import { connectionsBottleneckOf, startEmulator, type EmulatorOptions, type RunningEmulator } from './emulator';
 import { FUNCTIONS_PATH } from './gateway/function-endpoints';
 import { PORT_DEFAULT } from './gateway/gateway';
+import { runSynth, watchAndSynth, watchAssembly, watchPlan, type WatchPlan } from './watch/watch';
+
+export { watchAssembly } from './watch/watch';
 
 export const USAGE = `Usage: wsgate local [assemblyDir] [options]
        wsgate invoke NAME [--event JSON | --event-file FILE] [--port N]
@@ -39,8 +42,11 @@ Options:
   --connections-rate N      at most N @connections requests per second over all APIs (one token bucket, burst N/2
                             unless --connections-burst), 429 LimitExceededException over it (default: no limit)
   --connections-burst N     the bucket size of --connections-rate
-  --watch                   after each new \`cdk synth\` into assemblyDir, swap the changed functions' code without
-                            dropping connections or table data (route or table changes: says to restart)
+  --watch                   swap the changed functions' code without
+                            dropping connections or table data (route or table changes: says to restart). With a
+                            cdk.json here (or --app), a change to the app's files runs its synth first (cdk.json
+                            "watch" include/exclude globs, as \`cdk watch\`); else after each \`cdk synth\` into assemblyDir
+  --app CMD                 with --watch: the command that synthesizes the app (default: cdk.json's "app")
   --version                 print the emulator's version (@wsgate/local)
   --help                    show this help
 
@@ -72,6 +78,8 @@ export interface CliCommand {
   readonly version?: boolean;
   /** `--watch`: reload the assembly when it changes. @default false */
   readonly watch?: boolean;
+  /** `--app CMD` (with --watch): the command that synthesizes the app. @default - cdk.json's `app`, if any */
+  readonly app?: string;
   /** @default 'local' */
   readonly command?: 'local' | 'invoke';
   /** `wsgate local`'s options (the defaults for other commands). */
@@ -159,6 +167,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
   args.shift();
   let assemblyDir: string | undefined;
   let watch = false;
+  let app: string | undefined;
   const options: { -readonly [K in keyof EmulatorOptions]?: EmulatorOptions[K] } = {};
   walk(args, ({ flag, value }) => {
     switch (flag) {
@@ -226,6 +235,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
       case '--watch':
         watch = true;
         break;
+      case '--app':
+        app = value();
+        break;
       default:
         if (flag.startsWith('-')) throw new UsageError(`Unknown option ${flag}`);
         if (assemblyDir !== undefined) throw new UsageError(`Unexpected argument "${flag}" (the assembly folder is ${assemblyDir})`);
@@ -233,7 +245,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
     }
   });
   if (options.connectionsBurst !== undefined && options.connectionsRatePerSecond === undefined) throw new UsageError('--connections-burst needs --connections-rate');
-  return { help: false, command: 'local', ...(watch ? { watch } : {}), options: { ...options, assemblyDir: assemblyDir ?? 'cdk.out', port: checkedPort(port) } };
+  if (app !== undefined && !watch) throw new UsageError('--app needs --watch (it names the command --watch runs to synthesize the app)');
+  return { help: false, command: 'local', ...(watch ? { watch } : {}), ...(app !== undefined ? { app } : {}), options: { ...options, assemblyDir: assemblyDir ?? 'cdk.out', port: checkedPort(port) } };
 }
 
 export interface InvokeIo {
@@ -293,37 +306,6 @@ export async function runInvoke(request: InvokeRequest, io: InvokeIo): Promise<n
   return 1;
 }
 
-/**
- * `--watch`: reloads the emulator's assembly once a burst of changes to its folder settles (a synth rewrites many
- * files; manifest.json last), and says what happened. Returns a function that stops watching.
- */
-export function watchAssembly(
-  emulator: Pick<RunningEmulator, 'reload'>,
-  assemblyDir: string,
-  print: (line: string) => void,
-  settleMs = 400,
-): () => void {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const reload = (): void => {
-    running = running.then(async () => {
-      const started = Date.now();
-      const result = await emulator.reload();
-      if (result.error) print(`[watch] the new assembly cannot be loaded, still serving the last good version: ${result.error}`);
-      else if (result.needsRestart.length > 0) print(`[watch] not hot-swappable (${result.needsRestart.join('; ')}): restart wsgate local to apply; still serving the last good version`);
-      else if (result.swapped.length > 0) print(`[watch] swapped ${result.swapped.length} function(s) in ${Date.now() - started} ms: ${result.swapped.join(', ')}`);
-    });
-  };
-  const watcher = fs.watch(assemblyDir, () => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(reload, settleMs);
-  });
-  return () => {
-    if (timer) clearTimeout(timer);
-    watcher.close();
-  };
-}
-
 /** How often `wsgate local` checks that the process that started it is still there. */
 const ORPHAN_CHECK_MS = 1000;
 
@@ -361,6 +343,23 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (command.command === 'invoke' && command.invoke) {
     return runInvoke(command.invoke, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
+  }
+  let plan: WatchPlan | undefined;
+  if (command.watch) {
+    try {
+      plan = watchPlan(process.cwd(), command.app);
+    } catch (err) {
+      process.stderr.write(`wsgate: ${(err as Error).message}\n`);
+      return 2;
+    }
+    if (plan.mode === 'synth' && !fs.existsSync(path.join(command.options.assemblyDir, 'manifest.json'))) {
+      process.stdout.write(`[watch] no assembly in ${command.options.assemblyDir} yet: synthesizing (${plan.command})\n`);
+      const first = await runSynth(plan, command.options.assemblyDir);
+      if (!first.ok) {
+        process.stderr.write(`wsgate: the app's synth failed (exit ${first.exitCode ?? 'error'}):\n${first.output}\n`);
+        return 1;
+      }
+    }
   }
   let emulator;
   try {
@@ -400,10 +399,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`function on no route: ${name}  (invoke: wsgate invoke ${name} --port ${emulator.port} --event JSON)\n`);
   }
   if (emulator.appUrl) process.stdout.write(`browser demo: ${emulator.appUrl}\n`);
-  const stopWatching = command.watch
-    ? watchAssembly(emulator, command.options.assemblyDir, (line) => process.stdout.write(`${line}\n`))
-    : undefined;
-  if (stopWatching) process.stdout.write(`watching ${command.options.assemblyDir}: re-run \`cdk synth\` to swap changed functions\n`);
+  const printWatch = (line: string): void => void process.stdout.write(`${line}\n`);
+  const stopWatching = !plan
+    ? undefined
+    : plan.mode === 'synth'
+      ? watchAndSynth({ emulator, plan, assemblyDir: command.options.assemblyDir, print: printWatch })
+      : watchAssembly(emulator, command.options.assemblyDir, printWatch);
+  if (plan?.mode === 'synth') process.stdout.write(`watching ${plan.projectDir}: a change to the app's files runs \`${plan.command}\` and swaps changed functions\n`);
+  else if (plan) process.stdout.write(`watching ${command.options.assemblyDir}: re-run \`cdk synth\` to swap changed functions\n`);
   process.stdout.write('Press Ctrl-C to stop.\n');
   await new Promise<void>((resolve) => {
     let stopping = false;

@@ -21,4 +21,20 @@ export const MODULES = {
     mutate: ['local/gateway/route-selection.ts'],
     tests: ['test/local/route-selection.test.ts'],
   },
+  'iam-policy': {
+    mutate: ['local/iam/policy.ts'],
+    tests: ['test/local/iam-policy.test.ts'],
+  },
+  'iam-sigv4': {
+    mutate: ['local/iam/sigv4.ts'],
+    tests: ['test/local/iam-sigv4.test.ts'],
+  },
+  'delivery-job': {
+    mutate: ['lambda/runtime/delivery/job.ts'],
+    tests: ['test/lambda/runtime/delivery-job.test.ts'],
+  },
+  'delivery-planner': {
+    mutate: ['lambda/runtime/delivery/planner.ts'],
+    tests: ['test/lambda/runtime/delivery-planner.test.ts'],
+  },
 };

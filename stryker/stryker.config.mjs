@@ -6,6 +6,10 @@ const name = process.env.WSGATE_MUTATE_MODULE ?? 'messenger';
 const module = MODULES[name];
 if (!module) throw new Error(`WSGATE_MUTATE_MODULE: unknown module "${name}" (one of ${Object.keys(MODULES).join(', ')})`);
 
+// Property tests run at most this many cases per mutant (the test files read it; CI never sets it and runs their
+// full counts). The test runner processes inherit this process's environment.
+process.env.WSGATE_PROPERTY_RUNS ??= '100';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: 'npm',

@@ -7,6 +7,16 @@ import { MAX_TEXT_CHARS, frames, parseChatData, parseChatFrame } from '../../../
 import { parseJsonObjectBody } from '../../../lambda/runtime/json-object';
 import { INVALID_FRAMES } from '../support/invalid-frames';
 
+/**
+ * Cases per property test: `full` in CI and locally. Under mutation testing (`npm run mutate`) every mutant re-runs
+ * these tests, so stryker/stryker.config.mjs sets WSGATE_PROPERTY_RUNS (e.g. 100) and each property runs at most
+ * that many cases; the examples above and below still run in full.
+ */
+function propertyRuns(full: number): number {
+  const cap = Number(process.env.WSGATE_PROPERTY_RUNS);
+  return Number.isInteger(cap) && cap > 0 ? Math.min(full, cap) : full;
+}
+
 describe('parseChatFrame: a whole frame of the example protocol', () => {
   test.each([
     ['join', '{"action":"join","data":{"room":"lobby"}}', { action: 'join', room: 'lobby' }],
@@ -51,7 +61,7 @@ describe('parseChatFrame: a whole frame of the example protocol', () => {
         const parsed = parseChatFrame(body);
         return parsed.ok ? typeof parsed.value.action === 'string' : parsed.error.length > 0;
       }),
-      { numRuns: 2000 },
+      { numRuns: propertyRuns(2000) },
     );
   });
 
@@ -104,7 +114,7 @@ describe('parseChatFrame: a whole frame of the example protocol', () => {
           expect(parsed.value).toMatchObject({ action: value.action, room: data.room ?? (value.action === 'sendmessage' ? null : undefined) });
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: propertyRuns(3000) },
     );
   });
 });

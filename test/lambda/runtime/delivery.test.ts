@@ -1,7 +1,7 @@
 /**
- * Sharded delivery (lambda/runtime/delivery/: job format, shard planner, enqueue, worker) and its use by
- * `sendToRoom` / `broadcast` of the runtime client, against a real dynalite table, a real HTTP server answering like
- * the `@connections` API, and the real `@aws-sdk/client-sqs` client.
+ * Sharded delivery (lambda/runtime/delivery/: enqueue and worker; the job format and the shard planner are tested in
+ * delivery-job.test.ts and delivery-planner.test.ts) and its use by `sendToRoom` / `broadcast` of the runtime client,
+ * against a real dynalite table, a real HTTP server answering like the `@connections` API, and the real `@aws-sdk/client-sqs` client.
  *
  * No real SQS runs here (no ElasticMQ): the queue is an in-test HTTP server speaking the SQS JSON protocol for the
  * one call the sender makes (SendMessageBatch, with the body MD5s the SDK checks). The tests hand the enqueued
@@ -18,8 +18,8 @@ import { createLogger } from '../../../lambda/runtime/log';
 import { createManagementClient } from '../../../lambda/runtime/management-client';
 import { Messenger } from '../../../lambda/runtime/messenger';
 import { ConnectionStore } from '../../../lambda/runtime/connection-store';
-import { decodeShardMessage, encodeShardMessage, InvalidShardMessageError, JOB_FORMAT_VERSION, ShardMessage } from '../../../lambda/runtime/delivery/job';
-import { planBroadcast, planRoom, PlannerOptions } from '../../../lambda/runtime/delivery/planner';
+import { decodeShardMessage, encodeShardMessage } from '../../../lambda/runtime/delivery/job';
+import { planBroadcast, PlannerOptions } from '../../../lambda/runtime/delivery/planner';
 import { BatchResponse, createDeliveryWorkerHandler, ShardRecord, WorkerOptions } from '../../../lambda/runtime/delivery/worker';
 import { FakeConnectionsApi, startFakeConnectionsApi } from '../support/fake-connections-api';
 import { invokeBundle } from '../support/invoke-bundle';
@@ -210,67 +210,7 @@ function sum(metrics: Record<string, unknown>[], name: string): number {
   return metrics.reduce((n, m) => n + Number(m[name] ?? 0), 0);
 }
 
-describe('job format', () => {
-  test('GIVEN a shard message WHEN encoded and decoded THEN it is unchanged; a malformed one is refused by name', () => {
-    // GIVEN
-    const message: ShardMessage = { v: JOB_FORMAT_VERSION, jobId: 'job-1', index: 1, shards: 3, data: '{"a":1}', shard: { kind: 'room', room: 'lobby', after: 'A', until: 'B' } };
-    // WHEN / THEN
-    expect(decodeShardMessage(encodeShardMessage(message))).toEqual(message);
-    expect(() => decodeShardMessage('nope')).toThrow(InvalidShardMessageError);
-    expect(() => decodeShardMessage(JSON.stringify({ ...message, v: 2 }))).toThrow(/format version 2, expected 1/);
-    expect(() => decodeShardMessage(JSON.stringify({ ...message, index: 3 }))).toThrow(/index\/shards are invalid/);
-    expect(() => decodeShardMessage(JSON.stringify({ ...message, shard: { kind: 'room', room: 'bad room' } }))).toThrow(/shard.room is invalid/);
-    expect(() => decodeShardMessage(JSON.stringify({ ...message, shard: { kind: 'broadcast', segment: 2, totalSegments: 2 } }))).toThrow(/segment\/totalSegments/);
-    expect(() => decodeShardMessage(JSON.stringify({ ...message, data: 'x'.repeat(131073) }))).toThrow(/at most 131072 bytes/);
-  });
-});
-
-describe('shard planner', () => {
-  test('GIVEN a room of 25 members and a threshold of 10 WHEN planned with shards of 7 THEN 4 key ranges cover the room, the last open-ended', async () => {
-    // GIVEN
-    const s = await setup();
-    const ids = (await connect(s, 25, 'big')).sort();
-    await connect(s, 3, 'other');
-    // WHEN
-    const plan = await planRoom(s.planner(), 'big');
-    // THEN
-    expect(plan).toEqual({
-      kind: 'sharded',
-      recipients: 25,
-      shards: [
-        { kind: 'room', room: 'big', until: ids[6] },
-        { kind: 'room', room: 'big', after: ids[6], until: ids[13] },
-        { kind: 'room', room: 'big', after: ids[13], until: ids[20] },
-        { kind: 'room', room: 'big', after: ids[20] },
-      ],
-    });
-  });
-
-  test('GIVEN audiences at the threshold WHEN planned THEN they are delivered directly with their ids; 21 members make 3 shards, not an empty 4th', async () => {
-    const s = await setup();
-    const room = (await connect(s, 10, 'ten')).sort();
-    expect(await planRoom(s.planner(), 'ten')).toEqual({ kind: 'direct', connectionIds: room });
-    expect(await planRoom(s.planner(), 'empty')).toEqual({ kind: 'direct', connectionIds: [] });
-    const broadcast = await planBroadcast(s.planner());
-    expect(broadcast.kind === 'direct' && [...broadcast.connectionIds].sort()).toEqual(room);
-    const s21 = await setup();
-    await connect(s21, 21, 'r');
-    const plan = await planRoom(s21.planner(), 'r');
-    expect(plan.kind === 'sharded' && plan.shards.length).toBe(3);
-    expect(plan.kind === 'sharded' && plan.shards[2]).toEqual({ kind: 'room', room: 'r', after: expect.any(String) });
-  });
-
-  test('GIVEN 30 connections with memberships WHEN a broadcast is planned THEN it is ceil(30 / 7) = 5 Scan segments', async () => {
-    const s = await setup();
-    await connect(s, 30, 'lobby');
-    const plan = await planBroadcast(s.planner());
-    expect(plan).toEqual({
-      kind: 'sharded',
-      recipients: 30,
-      shards: [0, 1, 2, 3, 4].map((segment) => ({ kind: 'broadcast', segment, totalSegments: 5 })),
-    });
-  });
-});
+// The job format and the shard planner have their own test files: delivery-job.test.ts, delivery-planner.test.ts.
 
 describe('sendToRoom and broadcast with a delivery queue', () => {
   test('GIVEN a room above the threshold WHEN sent to THEN shards are enqueued, and the workers deliver exactly once to every member and to no one else', async () => {
