@@ -82,6 +82,54 @@ export interface RouteModel {
   readonly hasRouteResponse: boolean;
   /** Why the emulator cannot run this route (non-Lambda integration, missing function or authorizer). */
   readonly unsupported?: string;
+  /** The route's non-Lambda integration (MOCK, HTTP_PROXY, HTTP, AWS service). @default - Lambda proxy or none */
+  readonly integration?: IntegrationModel;
+  /** ModelSelectionExpression + RequestModels: the body is validated before the integration runs. @default - not validated */
+  readonly validation?: RequestValidationModel;
+}
+
+/** A non-Lambda integration (AWS::ApiGatewayV2::Integration) with its integration responses, intrinsics resolved. */
+export interface IntegrationModel {
+  /** `Stack/LogicalId` of the integration, for messages. */
+  readonly id: string;
+  /** MOCK | HTTP_PROXY | HTTP | AWS */
+  readonly type: string;
+  /** IntegrationUri (a URL for HTTP types, `arn:aws:apigateway:{region}:{service}:{path|action}/...` for AWS). @default - none (MOCK) */
+  readonly uri?: string;
+  /** IntegrationMethod. @default 'POST' */
+  readonly method?: string;
+  /** CredentialsArn's role, when it is a role of the template (its policies are checked by local IAM). @default - not checked */
+  readonly credentialsRole?: RoleModel;
+  /** RequestTemplates by template key. */
+  readonly requestTemplates: Record<string, string>;
+  /** TemplateSelectionExpression. @default - '$default' */
+  readonly templateSelectionExpression?: string;
+  /** WHEN_NO_MATCH | WHEN_NO_TEMPLATES | NEVER (API Gateway's default is WHEN_NO_MATCH). */
+  readonly passthroughBehavior: string;
+  /** RequestParameters (`integration.request.header.X` → `'static'` or `context.X` / `stageVariables.X`). */
+  readonly requestParameters: Record<string, string>;
+  /** ContentHandlingStrategy. @default - text passed as is */
+  readonly contentHandling?: string;
+  /** AWS::ApiGatewayV2::IntegrationResponse resources of this integration. */
+  readonly responses: IntegrationResponseModel[];
+  /** TimeoutInMillis. @default - 29000 */
+  readonly timeoutMs?: number;
+}
+
+export interface IntegrationResponseModel {
+  /** IntegrationResponseKey: `$default`, a status code, or a `/regex/` matched against the status code. */
+  readonly key: string;
+  /** ResponseTemplates by template key. */
+  readonly templates: Record<string, string>;
+  /** TemplateSelectionExpression. @default - '$default' */
+  readonly templateSelectionExpression?: string;
+}
+
+/** Route RequestModels (key → model) chosen by its ModelSelectionExpression. */
+export interface RequestValidationModel {
+  readonly modelSelectionExpression: string;
+  /** Model key (`$default`, or what the expression evaluates to) → the model. */
+  readonly models: Record<string, { readonly name: string; readonly schema: unknown }>;
 }
 
 export interface StageModel {

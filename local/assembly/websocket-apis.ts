@@ -3,12 +3,21 @@
  * and Stages → `WebSocketApiModel`. Lambda integration URIs are resolved back to the function they invoke.
  */
 import { readApiKeys } from '../iam/api-keys';
-import { AuthorizerModel, FunctionModel, RouteModel, StageModel, StageThrottling, ThrottleModel, WebSocketApiModel } from '../model';
+import {
+  AuthorizerModel, FunctionModel, IntegrationModel, IntegrationResponseModel, RequestValidationModel, RouteModel, StageModel, StageThrottling,
+  ThrottleModel, WebSocketApiModel,
+} from '../model';
 import { AssemblyError, where } from './errors';
+import { roleOf } from './functions';
 import { StackResolver } from './intrinsics';
 
 const LAMBDA_URI = /^arn:[^:]+:apigateway:[^:]*:lambda:path\/[^/]+\/functions\/(.+)\/invocations$/;
 const DEFAULT_ROUTE_SELECTION = '$request.body.action';
+/** Integration types the gateway runs besides AWS_PROXY to Lambda (local/gateway/integrations/). */
+const TEMPLATED_TYPES = new Set(['MOCK', 'HTTP_PROXY', 'HTTP', 'AWS']);
+const PASSTHROUGH_BEHAVIORS = new Set(['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER']);
+
+type ReadIntegration = { functionId?: string; unsupported?: string; timeoutMs?: number; integration?: IntegrationModel };
 
 /** Finds a function of the assembly by ARN (qualifier ignored) or name. */
 export type FunctionLookup = (arnOrName: string) => FunctionModel | undefined;
@@ -41,9 +50,25 @@ export function readWebSocketApis(resolver: StackResolver, lookup: FunctionLooku
     for (const [id, r] of ofType('AWS::ApiGatewayV2::Authorizer').filter(belongs)) {
       authorizers.set(idOf(id), readAuthorizer(resolver, id, r.Properties ?? {}, lookup));
     }
-    const integrations = new Map<string, { functionId?: string; unsupported?: string; timeoutMs?: number }>();
+    const integrationResponses = new Map<string, IntegrationResponseModel[]>();
+    for (const [id, r] of ofType('AWS::ApiGatewayV2::IntegrationResponse').filter(belongs)) {
+      const p = resolver.resolve(r.Properties ?? {}, id, 'Properties') as Record<string, any>;
+      const list = integrationResponses.get(String(p.IntegrationId)) ?? [];
+      list.push({
+        key: String(p.IntegrationResponseKey),
+        templates: stringMap(p.ResponseTemplates),
+        ...(typeof p.TemplateSelectionExpression === 'string' ? { templateSelectionExpression: p.TemplateSelectionExpression } : {}),
+      });
+      integrationResponses.set(String(p.IntegrationId), list);
+    }
+    const integrations = new Map<string, ReadIntegration>();
     for (const [id, r] of ofType('AWS::ApiGatewayV2::Integration').filter(belongs)) {
-      integrations.set(idOf(id), readIntegration(resolver, id, r.Properties ?? {}, lookup));
+      integrations.set(idOf(id), readIntegration(resolver, id, r.Properties ?? {}, lookup, integrationResponses.get(idOf(id)) ?? []));
+    }
+    const models = new Map<string, { name: string; schema: unknown } | string>();
+    for (const [id, r] of ofType('AWS::ApiGatewayV2::Model').filter(belongs)) {
+      const p = resolver.resolve(r.Properties ?? {}, id, 'Properties') as Record<string, any>;
+      models.set(String(p.Name), readModelSchema(resolver.stackName, id, p));
     }
     const defaultResponses = new Set(
       ofType('AWS::ApiGatewayV2::RouteResponse').filter(belongs)
@@ -56,6 +81,7 @@ export function readWebSocketApis(resolver: StackResolver, lookup: FunctionLooku
       const problems: string[] = [];
       let functionId: string | undefined;
       let integrationTimeoutMs: number | undefined;
+      let integrationModel: IntegrationModel | undefined;
       if (typeof p.Target === 'string' && p.Target !== '') {
         const integrationId = /^integrations\/(.+)$/.exec(p.Target)?.[1];
         const integration = integrationId ? integrations.get(integrationId) : undefined;
@@ -64,8 +90,10 @@ export function readWebSocketApis(resolver: StackResolver, lookup: FunctionLooku
         else {
           functionId = integration.functionId;
           integrationTimeoutMs = integration.timeoutMs;
+          integrationModel = integration.integration;
         }
       }
+      const validation = readValidation(resolver.stackName, id, p, models, problems);
       let authorizer: AuthorizerModel | undefined;
       const authorizationType = String(p.AuthorizationType ?? 'NONE');
       if (authorizationType === 'CUSTOM') {
@@ -87,6 +115,8 @@ export function readWebSocketApis(resolver: StackResolver, lookup: FunctionLooku
         apiKeyRequired: p.ApiKeyRequired === true || p.ApiKeyRequired === 'true',
         hasRouteResponse: typeof p.RouteResponseSelectionExpression === 'string' && defaultResponses.has(routeId),
         ...(unsupported ? { unsupported } : {}),
+        ...(integrationModel ? { integration: integrationModel } : {}),
+        ...(validation ? { validation } : {}),
       };
     });
     const stages: StageModel[] = ofType('AWS::ApiGatewayV2::Stage').filter(belongs).map(([id, r]) => {
@@ -147,16 +177,104 @@ function lambdaBehind(resolver: StackResolver, logicalId: string, uri: unknown, 
   return lookup(arn) ?? `${where(resolver.stackName, logicalId)}: ${path} invokes ${arn}, which is not a function of the assembly`;
 }
 
-function readIntegration(resolver: StackResolver, logicalId: string, props: Record<string, unknown>, lookup: FunctionLookup) {
-  const type = resolver.resolve(props.IntegrationType, logicalId, 'Properties.IntegrationType');
-  if (type !== 'AWS_PROXY') {
-    return { unsupported: `${where(resolver.stackName, logicalId)}: integration type ${String(type)} is not supported (only AWS_PROXY to a Lambda function)` };
+function stringMap(value: unknown): Record<string, string> {
+  if (value === null || typeof value !== 'object') return {};
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+/** An AWS::ApiGatewayV2::Model's JSON Schema (an object, or its JSON text), or why it cannot be used. */
+function readModelSchema(stackName: string, logicalId: string, p: Record<string, any>): { name: string; schema: unknown } | string {
+  let schema: unknown = p.Schema;
+  if (typeof schema === 'string') {
+    try {
+      schema = JSON.parse(schema);
+    } catch (e) {
+      return `${where(stackName, logicalId)}: Schema of model ${p.Name} is not JSON (${(e as Error).message}); fix the model's schema`;
+    }
   }
-  const fn = lambdaBehind(resolver, logicalId, props.IntegrationUri, 'Properties.IntegrationUri', lookup);
-  if (typeof fn === 'string') return { unsupported: fn };
+  if (schema === null || typeof schema !== 'object') return `${where(stackName, logicalId)}: Schema of model ${p.Name} is not a JSON Schema object`;
+  return { name: String(p.Name), schema };
+}
+
+/**
+ * Route ModelSelectionExpression + RequestModels. API Gateway validates only when the route has a model selection
+ * expression; RequestModels without one are reported (they validate nothing).
+ */
+function readValidation(
+  stackName: string,
+  logicalId: string,
+  p: Record<string, any>,
+  models: Map<string, { name: string; schema: unknown } | string>,
+  problems: string[],
+): RequestValidationModel | undefined {
+  const requestModels = stringMap(p.RequestModels);
+  if (typeof p.ModelSelectionExpression !== 'string' || p.ModelSelectionExpression === '') return undefined;
+  const chosen: Record<string, { name: string; schema: unknown }> = {};
+  for (const [key, name] of Object.entries(requestModels)) {
+    const model = models.get(name);
+    if (model === undefined) problems.push(`${where(stackName, logicalId)}: RequestModels.${key} names model ${name}, which is not a model of the API`);
+    else if (typeof model === 'string') problems.push(model);
+    else chosen[key] = model;
+  }
+  return { modelSelectionExpression: p.ModelSelectionExpression, models: chosen };
+}
+
+function readIntegration(
+  resolver: StackResolver,
+  logicalId: string,
+  props: Record<string, unknown>,
+  lookup: FunctionLookup,
+  responses: IntegrationResponseModel[],
+): ReadIntegration {
+  const label = where(resolver.stackName, logicalId);
+  const type = resolver.resolve(props.IntegrationType, logicalId, 'Properties.IntegrationType');
   // TimeoutInMillis: 50 ms to 29 s (API Gateway refuses other values at deploy); absent means 29 s.
   const timeout = Number(resolver.resolve(props.TimeoutInMillis, logicalId, 'Properties.TimeoutInMillis'));
-  return Number.isFinite(timeout) && timeout >= 50 && timeout <= 29_000 ? { functionId: fn.id, timeoutMs: timeout } : { functionId: fn.id };
+  const timeoutMs = Number.isFinite(timeout) && timeout >= 50 && timeout <= 29_000 ? { timeoutMs: timeout } : {};
+  if (type === 'AWS_PROXY') {
+    const fn = lambdaBehind(resolver, logicalId, props.IntegrationUri, 'Properties.IntegrationUri', lookup);
+    if (typeof fn === 'string') return { unsupported: fn };
+    return { functionId: fn.id, ...timeoutMs };
+  }
+  if (typeof type !== 'string' || !TEMPLATED_TYPES.has(type)) {
+    return { unsupported: `${label}: integration type ${String(type)} is not supported (the emulator runs AWS_PROXY to Lambda, MOCK, HTTP_PROXY, HTTP and AWS); give the route one of those` };
+  }
+  let p: Record<string, any>;
+  try {
+    p = resolver.resolve(props, logicalId, 'Properties') as Record<string, any>;
+  } catch (e) {
+    if (e instanceof AssemblyError) return { unsupported: e.message };
+    throw e;
+  }
+  if (p.ConnectionType === 'VPC_LINK') {
+    return { unsupported: `${label}: ConnectionType VPC_LINK is not supported (a private integration has no local target); point the integration at a public URL to run it locally` };
+  }
+  const uri = typeof p.IntegrationUri === 'string' ? p.IntegrationUri : undefined;
+  if (type !== 'MOCK' && !uri) return { unsupported: `${label}: a ${type} integration needs IntegrationUri` };
+  if ((type === 'HTTP' || type === 'HTTP_PROXY') && !/^https?:\/\//.test(uri!)) {
+    return { unsupported: `${label}: IntegrationUri ${uri} of a ${type} integration is not an http(s) URL` };
+  }
+  if (type === 'AWS' && !/^arn:[^:]+:apigateway:[^:]*:[^:]+:(path|action)\/.+$/.test(uri!)) {
+    return { unsupported: `${label}: IntegrationUri ${uri} is not an AWS service integration URI (arn:aws:apigateway:{region}:{service}:path/... or :action/...)` };
+  }
+  const passthrough = typeof p.PassthroughBehavior === 'string' ? p.PassthroughBehavior : 'WHEN_NO_MATCH';
+  if (!PASSTHROUGH_BEHAVIORS.has(passthrough)) return { unsupported: `${label}: PassthroughBehavior ${passthrough} is not WHEN_NO_MATCH, WHEN_NO_TEMPLATES or NEVER` };
+  const { role } = p.CredentialsArn !== undefined ? roleOf(resolver, resolver, props.CredentialsArn) : { role: undefined };
+  const integration: IntegrationModel = {
+    id: label,
+    type,
+    ...(uri ? { uri } : {}),
+    ...(typeof p.IntegrationMethod === 'string' ? { method: p.IntegrationMethod.toUpperCase() } : {}),
+    ...(role ? { credentialsRole: role } : {}),
+    requestTemplates: stringMap(p.RequestTemplates),
+    ...(typeof p.TemplateSelectionExpression === 'string' ? { templateSelectionExpression: p.TemplateSelectionExpression } : {}),
+    passthroughBehavior: passthrough,
+    requestParameters: stringMap(p.RequestParameters),
+    ...(typeof p.ContentHandlingStrategy === 'string' ? { contentHandling: p.ContentHandlingStrategy } : {}),
+    responses,
+    ...timeoutMs,
+  };
+  return { integration, ...timeoutMs };
 }
 
 function readAuthorizer(resolver: StackResolver, logicalId: string, props: Record<string, unknown>, lookup: FunctionLookup): AuthorizerModel | string {

@@ -13,6 +13,7 @@ import { rejectUpgrade, sendJson } from './http-responses';
 import { newGatewayId } from './ids';
 import type { IamAuthority } from '../iam/credentials';
 import { ConnectionsBottleneck, handleConnectionsRequest, matchConnectionsPath, type ConnectionsBottleneckOptions } from './management-api';
+import type { IntegrationDeps, ServiceEndpoints } from './integrations';
 import { handleMessage, MessageRouter, TokenBucket } from './messages';
 import { SharedPortServer, type TlsIdentity } from './shared-port-server';
 import { StageResolver } from './stage-resolver';
@@ -53,6 +54,8 @@ export interface GatewayOptions {
    * LimitExceededException over it). @default - no delay, no limit
    */
   readonly connectionsBottleneck?: ConnectionsBottleneckOptions;
+  /** Local AWS services AWS integrations call, by signing name (`dynamodb`, `sqs`). @default - none: AWS integrations fail */
+  readonly services?: ServiceEndpoints;
 }
 
 export interface StageEndpoint {
@@ -135,6 +138,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   };
 
+  const integrationDeps = (api: WebSocketApiModel): IntegrationDeps => ({
+    services: options.services ?? {},
+    ...(options.iam ? { iam: options.iam } : {}),
+    region: api.region,
+    accountId: api.accountId,
+  });
+
   const register = (ws: WebSocket, api: WebSocketApiModel, facts: ConnectionFacts, authorizer: Record<string, unknown> | undefined): void => {
     const connection = new Connection(ws, api, facts, authorizer, timeouts);
     connections.set(facts.connectionId, connection);
@@ -146,7 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return;
       }
       connection.markActive();
-      track(handleMessage(connection, router, data.toString('utf8'), invoker, log));
+      track(handleMessage(connection, router, data.toString('utf8'), invoker, log, integrationDeps(api)));
     });
     ws.on('error', (err: Error & { code?: string }) => {
       // `ws` closes by itself on protocol errors; record its code so `$disconnect` reports it (reasons [UNCONFIRMED]).

@@ -3,9 +3,11 @@
  */
 import type { FunctionInvoker, InvocationOutcome, RouteModel, ThrottleModel, WebSocketApiModel } from '../model';
 import type { Connection } from './connection';
-import { gatewayErrorFrame, messageEvent } from './events';
+import { formatRequestTime, gatewayErrorFrame, messageEvent } from './events';
 import type { GatewayLog } from './handshake';
 import { newGatewayId } from './ids';
+import { runIntegration, type IntegrationDeps } from './integrations';
+import { badRequestBodyFrame, RequestValidator } from './request-validation';
 import { RouteSelector, selectRouteKey } from './route-selection';
 
 /** API Gateway's integration limit when the integration sets no TimeoutInMillis. */
@@ -37,6 +39,8 @@ export class MessageRouter {
   private readonly keys: Set<string>;
   /** `stage\nrouteKey` → its bucket (RouteSettings), and `stage\n` → the stage's DefaultRouteSettings bucket. */
   private readonly buckets = new Map<string, TokenBucket>();
+  /** The routes' request models (ModelSelectionExpression), compiled once. */
+  readonly validator: RequestValidator;
 
   /** False when the stage's (or the route's) throttling limit is used up. */
   admit(stage: string, routeKey: string): boolean {
@@ -56,6 +60,7 @@ export class MessageRouter {
       if (route.routeKey !== '$connect' && route.routeKey !== '$disconnect') this.routes.set(route.routeKey, route);
     }
     this.keys = new Set(this.routes.keys());
+    this.validator = new RequestValidator([...this.routes.values()]);
   }
 
   /** The route for a message body, or undefined when nothing matches and there is no `$default` (spec §3). */
@@ -90,6 +95,7 @@ export async function handleMessage(
   body: string,
   invoker: FunctionInvoker,
   log: GatewayLog,
+  integrationDeps?: IntegrationDeps,
 ): Promise<void> {
   const requestId = newGatewayId();
   const route = router.route(body);
@@ -109,6 +115,16 @@ export async function handleMessage(
     connection.sendText(gatewayErrorFrame('Internal server error', connection.id, requestId));
     return;
   }
+  if (route.validation) {
+    // Request validation (ModelSelectionExpression) runs before any integration; the backend is not called.
+    const verdict = router.validator.validate(route, body);
+    if (!verdict.valid) {
+      log(`route ${route.routeKey} on ${connection.id}: request validation failed: ${verdict.reason}`);
+      connection.sendText(badRequestBodyFrame(connection.id, newGatewayId()));
+      return;
+    }
+  }
+  if (route.integration) return handleIntegration(connection, route, body, requestId, log, integrationDeps);
   if (!route.functionId) return;
   const invocation = invoker
     .invoke(route.functionId, messageEvent(connection.facts, route.routeKey, body, connection.authorizer, Date.now(), requestId))
@@ -137,4 +153,56 @@ export async function handleMessage(
   if (!route.hasRouteResponse) return;
   const reply = responseBody(outcome.result);
   if (reply !== undefined) connection.sendText(reply);
+}
+
+/** A MOCK / HTTP_PROXY / HTTP / AWS integration (local/gateway/integrations/): same frames as a Lambda route. */
+async function handleIntegration(
+  connection: Connection,
+  route: RouteModel,
+  body: string,
+  requestId: string,
+  log: GatewayLog,
+  deps: IntegrationDeps = { services: {}, region: connection.facts.region, accountId: connection.facts.accountId },
+): Promise<void> {
+  const facts = connection.facts;
+  const now = Date.now();
+  const authorizer = connection.authorizer;
+  const timeoutMs = route.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS_DEFAULT;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const outcome = await runIntegration({
+    integration: route.integration!,
+    routeKey: route.routeKey,
+    body,
+    variables: {
+      body,
+      stageVariables: facts.stageVariables,
+      context: {
+        connectionId: facts.connectionId,
+        routeKey: route.routeKey,
+        requestId,
+        messageId: newGatewayId(),
+        eventType: 'MESSAGE',
+        stage: facts.stage,
+        apiId: facts.apiId,
+        domainName: facts.domainName,
+        requestTimeEpoch: now,
+        requestTime: formatRequestTime(now),
+        connectedAt: facts.connectedAt,
+        identity: { sourceIp: facts.sourceIp, ...(facts.userAgent !== undefined ? { userAgent: facts.userAgent } : {}) },
+        ...(authorizer ? { authorizer } : {}),
+      },
+    },
+    deps,
+    signal: controller.signal,
+  }).finally(() => clearTimeout(timer));
+  if (outcome.kind === 'error') {
+    log(`route ${route.routeKey} on ${connection.id}: ${outcome.log}`);
+    const frame = outcome.frame === 'Unsupported Media Type'
+      ? `{"message": "Unsupported Media Type", "connectionId":"${connection.id}", "requestId":"${requestId}"}`
+      : gatewayErrorFrame(outcome.frame, connection.id, requestId);
+    connection.sendText(frame);
+    return;
+  }
+  if (route.hasRouteResponse && outcome.body !== '') connection.sendText(outcome.body);
 }

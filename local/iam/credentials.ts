@@ -5,7 +5,7 @@
  * policies for the action and resource; the answer names what is missing.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { FunctionModel } from '../model';
+import type { FunctionModel, RoleModel } from '../model';
 import { ADMINISTRATOR_ACCESS, managedPolicyDocument, PolicyEvaluator, type Decision, type PolicySource } from './policy';
 import { verifySigV4, type SignableRequest, type SigV4Failure } from './sigv4';
 
@@ -50,6 +50,7 @@ export class IamAuthority {
   readonly warnings: string[] = [];
   private readonly byKey = new Map<string, LocalIdentity>();
   private readonly byFunction = new Map<string, LocalIdentity>();
+  private readonly byRole = new Map<string, LocalIdentity>();
   private readonly log: (line: string) => void;
   private readonly nonce = randomBytes(16).toString('hex');
   private readonly accountId: string;
@@ -114,6 +115,33 @@ export class IamAuthority {
       this.byFunction.set(fn.id, identity);
     }
     return warnings;
+  }
+
+  /**
+   * Credentials of a role API Gateway assumes for an integration (its CredentialsArn), minted on first use and
+   * checked against that role's policies like a function's.
+   */
+  credentialsForRole(role: RoleModel): { accessKeyId: string; secretAccessKey: string; sessionToken: string } {
+    let identity = this.byRole.get(role.id);
+    if (!identity) {
+      const sources: PolicySource[] = [...role.policies];
+      for (const arn of role.managedPolicyArns) {
+        const document = managedPolicyDocument(arn);
+        if (document) sources.push({ name: arn, document });
+      }
+      identity = {
+        accessKeyId: `ASIA${randomBytes(12).toString('hex').toUpperCase().slice(0, 16)}`,
+        secretAccessKey: randomBytes(30).toString('base64'),
+        sessionToken: randomBytes(48).toString('base64'),
+        arn: `arn:aws:sts::${/^arn:[^:]+:iam::(\d+):/.exec(role.arn)?.[1] ?? this.accountId}:assumed-role/${role.roleName}/apigateway-integration`,
+        accountId: /^arn:[^:]+:iam::(\d+):/.exec(role.arn)?.[1] ?? this.accountId,
+        label: `integration role ${role.roleName}`,
+        policy: new PolicyEvaluator(`role ${role.roleName}`, sources),
+      };
+      this.byRole.set(role.id, identity);
+      this.byKey.set(identity.accessKeyId, identity);
+    }
+    return { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey, sessionToken: identity.sessionToken! };
   }
 
   /** The AWS_* credential variables of a function's processes. */
