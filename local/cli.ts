@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LOCAL_API_KEY } from './iam/api-keys';
-import { connectionsBottleneckOf, startEmulator, type EmulatorOptions, type RunningEmulator } from './emulator';
+import { connectionsBottleneckOf, startEmulator, type EmulatorOptions } from './emulator';
 import { FUNCTIONS_PATH } from './gateway/function-endpoints';
 import { PORT_DEFAULT } from './gateway/gateway';
 import { runSynth, watchAndSynth, watchAssembly, watchPlan, type WatchPlan } from './watch/watch';

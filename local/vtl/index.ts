@@ -152,9 +152,11 @@ export function renderTemplate(template: string, variables: TemplateVariables, n
   try {
     return render(template, context, {}, { escape: false });
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    const line = e instanceof TemplateError ? e.line : lineOf(message);
+    // velocityjs appends `on {reference} at L/N {line}:{column}` to the message of an error thrown while evaluating.
+    const raw = e instanceof Error ? e.message : String(e);
+    const line = (e instanceof TemplateError ? e.line : undefined) ?? lineOf(raw);
+    const message = raw.replace(/\s*on (\$.+?) at L\/N \d+:\d+$/s, ' (in $1)').replace(/\s+/g, ' ').trim();
     const where = line !== undefined ? ` (line ${line})` : '';
-    throw new TemplateError(`${name}${where}: ${message.replace(/\s+/g, ' ').trim()}`, line);
+    throw new TemplateError(`${name}${where}: ${message}`, line);
   }
 }

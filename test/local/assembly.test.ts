@@ -67,7 +67,7 @@ function synthChatLikeApp(outdir: string): void {
   messageFn.addEnvironment('SUB_FORM', Fn.sub('${Api}|${AWS::AccountId}|${!Literal}|${Who}', { Api: api.apiId, Who: Fn.select(1, Fn.split(',', 'a,b,c')) }));
   messageFn.addEnvironment('TABLE_ARN', table.tableArn);
   // An HTTP integration the emulator cannot run (an L1 route beside the L2 ones).
-  const http = new apigwv2.CfnIntegration(stack, 'HttpInteg', { apiId: api.apiId, integrationType: 'HTTP_PROXY', integrationUri: 'https://example.com', integrationMethod: 'POST' });
+  const http = new apigwv2.CfnIntegration(stack, 'HttpInteg', { apiId: api.apiId, integrationType: 'HTTP_PROXY', integrationUri: 'https://example.com', integrationMethod: 'POST', connectionType: 'VPC_LINK', connectionId: 'vpclink1' });
   new apigwv2.CfnRoute(stack, 'HttpRoute', { apiId: api.apiId, routeKey: 'forward', target: `integrations/${http.ref}` });
   new CfnOutput(stack, 'SharedApiId', { value: api.apiId, exportName: 'chat-api-id' });
   // A function on no route, triggered by a schedule the emulator does not run.
@@ -123,11 +123,12 @@ describe('loadAssembly: WebSocket API, routes, integrations, authorizer, stage',
     expect(connect.authorizer).toEqual({ authorizerId: expect.stringMatching(/^[a-z0-9]{7}$/), name: 'Auth', functionId: fnId('AuthorizerFn'), identitySource: ['route.request.querystring.token'] });
   });
 
-  test('GIVEN an HTTP_PROXY integration WHEN loaded THEN the route is marked unsupported and a warning names stack, resource and type', () => {
+  test('GIVEN a private (VPC_LINK) HTTP_PROXY integration WHEN loaded THEN the route is marked unsupported and a warning names stack, resource and what to do', () => {
     const forward = model.apis[0].routes.find((r) => r.routeKey === 'forward')!;
     expect(forward.functionId).toBeUndefined();
-    expect(forward.unsupported).toMatch(/ChatStack\/HttpInteg: integration type HTTP_PROXY is not supported/);
-    expect(model.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/ChatStack\/HttpInteg: integration type HTTP_PROXY/)]));
+    expect(forward.unsupported).toMatch(/ChatStack\/HttpInteg: ConnectionType VPC_LINK is not supported .*point the integration at a public URL/);
+    expect(forward.integration).toBeUndefined();
+    expect(model.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/ChatStack\/HttpInteg: ConnectionType VPC_LINK/)]));
   });
 });
 
