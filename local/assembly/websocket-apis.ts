@@ -94,6 +94,9 @@ export function readWebSocketApis(resolver: StackResolver, lookup: FunctionLooku
         }
       }
       const validation = readValidation(resolver.stackName, id, p, models, problems);
+      if (integrationModel && (p.RouteKey === '$connect' || p.RouteKey === '$disconnect')) {
+        warnings.push(`${where(resolver.stackName, id)}: the ${integrationModel.type} integration of ${p.RouteKey} is not run locally (the emulator runs only Lambda integrations there; connections are accepted as if the route had none)`);
+      }
       let authorizer: AuthorizerModel | undefined;
       const authorizationType = String(p.AuthorizationType ?? 'NONE');
       if (authorizationType === 'CUSTOM') {
