@@ -298,6 +298,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       // The account's 500 new connections per second (API Gateway quota), unless throttling is off.
       ...(options.throttle === false ? {} : { newConnections: { rateLimit: 500, burstLimit: 500 } }),
       ...(bottleneck ? { connectionsBottleneck: bottleneck } : {}),
+      // AWS service integrations (MOCK/HTTP need none) reach the local services; with local IAM, through its checks.
+      services: { dynamodb: dynamoProxy?.endpoint ?? dynamo.endpoint },
     });
     stopOnFailure.unshift(() => gateway.close());
     const invokerFor = (functions: AssemblyModel['functions']): FunctionInvoker =>
