@@ -14,7 +14,8 @@ import { startEmulator } from '../../local/emulator';
 import { startGateway, type Gateway } from '../../local/gateway';
 import { functionEndpoints } from '../../local/gateway/function-endpoints';
 import type { FunctionModel } from '../../local/model';
-import { InTestInvoker } from './gateway-test-kit';
+import { InTestInvoker, QueuedClient } from './gateway-test-kit';
+import { isWatched, runSynth, watchAndSynth, watchPlan } from '../../local/watch/watch';
 
 describe('parseCli', () => {
   test('GIVEN `invoke NAME` with an event WHEN parsed THEN an invoke request on the given or default port', () => {
@@ -326,6 +327,91 @@ describe('wsgate local --watch', () => {
     }
     expect(printed.every((line) => line.startsWith('[watch] '))).toBe(true);
   });
+});
+
+describe('wsgate local --watch that synthesizes the app itself', () => {
+  const FIXTURE = path.join(__dirname, 'fixtures', 'watch');
+
+  test('GIVEN a folder with cdk.json, --app, or neither WHEN the watch plan is made THEN synth mode with the app command and its globs, else assembly mode', () => {
+    // GIVEN
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-watch-plan-'));
+    try {
+      // WHEN / THEN: no cdk.json → the old behaviour (re-read the assembly someone else synthesizes)
+      expect(watchPlan(dir)).toEqual(expect.objectContaining({ mode: 'assembly', include: ['**'], exclude: [] }));
+      expect(watchPlan(dir, 'npx ts-node bin/app.ts')).toEqual(expect.objectContaining({ mode: 'synth', command: 'npx ts-node bin/app.ts' }));
+      // cdk.json's app, its watch globs (as `cdk watch` reads them) and its context, then cdk.context.json's
+      fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ app: 'node app.js', watch: { include: ['src/**', 'app.js'], exclude: ['**/*.d.ts'] }, context: { a: 1, b: 1 } }));
+      fs.writeFileSync(path.join(dir, 'cdk.context.json'), JSON.stringify({ b: 2 }));
+      const plan = watchPlan(dir);
+      expect(plan).toEqual({ mode: 'synth', projectDir: dir, command: 'node app.js', include: ['src/**', 'app.js'], exclude: ['**/*.d.ts'], context: { a: 1, b: 2 } });
+      expect(isWatched(plan, 'src/handlers/chat.ts')).toBe(true);
+      expect(isWatched(plan, 'app.js')).toBe(true);
+      expect(isWatched(plan, 'src/types.d.ts')).toBe(false);
+      expect(isWatched(plan, 'README.md')).toBe(false);
+      // never: node_modules, dot folders, the assembly
+      const all = { include: ['**'], exclude: [] };
+      expect(isWatched(all, 'lib/stack.ts')).toBe(true);
+      expect(isWatched(all, 'node_modules/x/index.js')).toBe(false);
+      expect(isWatched(all, '.git/index')).toBe(false);
+      expect(isWatched(all, 'out/manifest.json', 'out')).toBe(false);
+      expect(isWatched(all, 'cdk.out/manifest.json')).toBe(false);
+      // a broken cdk.json is named
+      fs.writeFileSync(path.join(dir, 'cdk.json'), '{ "app": ');
+      expect(() => watchPlan(dir)).toThrow(/cdk\.json is not valid JSON/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(parseCli(['local', '--watch', '--app', 'node app.js']).app).toBe('node app.js');
+    expect(() => parseCli(['local', '--app', 'node app.js'])).toThrow(/--app needs --watch/);
+    expect(USAGE).toMatch(/--app CMD +with --watch: the command that synthesizes the app/);
+  });
+
+  test('GIVEN the emulator serving a synthesized app WHEN a handler source file is edited THEN the app is re-synthesized and the next message on the same open connection is answered by the new code; a synth error keeps the old one', async () => {
+    // GIVEN: a copy of the fixture app (its node_modules: this package's), synthesized, served, and watched
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-watch-synth-'));
+    fs.cpSync(FIXTURE, dir, { recursive: true });
+    fs.symlinkSync(path.resolve(__dirname, '../../node_modules'), path.join(dir, 'node_modules'), 'dir');
+    const plan = watchPlan(dir);
+    const first = await runSynth(plan, 'cdk.out');
+    expect(first).toEqual(expect.objectContaining({ ok: true }));
+    const emulator = await startEmulator({ assemblyDir: path.join(dir, 'cdk.out'), port: 0, functionLog: () => undefined });
+    const printed: string[] = [];
+    const rounds: Array<{ files: string[]; ok: boolean }> = [];
+    const stop = watchAndSynth({ emulator, plan, assemblyDir: 'cdk.out', print: (line) => printed.push(line), onRound: (r) => rounds.push({ files: r.files, ok: r.synth.ok }) });
+    const client = await QueuedClient.open(emulator.endpoints[0].websocketUrl);
+    try {
+      client.send({ action: 'echo', n: 1 });
+      expect(JSON.parse(await client.next())).toEqual({ version: 'v1', got: '{"action":"echo","n":1}' });
+
+      // WHEN: the handler's source (not the asset in cdk.out) changes
+      const handler = path.join(dir, 'src', 'handler.js');
+      fs.writeFileSync(handler, fs.readFileSync(handler, 'utf8').replace("version: 'v1'", "version: 'v2'"));
+      // THEN: one synth round for that file, the function swapped, and the same connection gets the new code
+      await waitFor(() => rounds.length >= 1, 'the synth after the handler edit');
+      expect(rounds[0]).toEqual({ files: ['src/handler.js'], ok: true });
+      expect(printed).toEqual(expect.arrayContaining([
+        '[watch] changed: src/handler.js; synthesizing (node app.js)',
+        expect.stringMatching(/^\[watch\] swapped 1 function\(s\) in \d+ ms: WatchApp\/Echo[A-Z0-9]+$/),
+      ]));
+      client.send({ action: 'echo', n: 2 });
+      expect(JSON.parse(await client.next())).toEqual({ version: 'v2', got: '{"action":"echo","n":2}' });
+
+      // WHEN: the app itself breaks (and the handler changes too)
+      const appFile = path.join(dir, 'app.js');
+      fs.writeFileSync(appFile, `${fs.readFileSync(appFile, 'utf8')}\nthrow new Error('the app is broken on purpose');\n`);
+      fs.writeFileSync(handler, fs.readFileSync(handler, 'utf8').replace("version: 'v2'", "version: 'v3'"));
+      // THEN: the synth error is printed and the last good version keeps answering on the same connection
+      await waitFor(() => rounds.some((r) => !r.ok), 'the failed synth');
+      expect(printed.join('\n')).toMatch(/\[watch\] synth failed \(exit 1\) after \d+ ms; still serving the last good version:\n[^]*the app is broken on purpose/);
+      client.send({ action: 'echo', n: 3 });
+      expect(JSON.parse(await client.next())).toEqual({ version: 'v2', got: '{"action":"echo","n":3}' });
+    } finally {
+      stop();
+      client.socket.close();
+      await emulator.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
 
 /** Opens a WebSocket expected to be refused; resolves with the refusal's message. */
