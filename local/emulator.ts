@@ -20,6 +20,8 @@ import { startDynamoIamProxy } from './services/dynamo-iam-proxy';
 import { jwksEndpoint, LOCAL_ISSUER_KEY_FILE_DEFAULT, loadOrCreateIssuerKeys, redirectableJwksUrls } from './services/jwks';
 import { createTables, startLocalDynamo } from './services/local-dynamo';
 import { startSecretsService } from './services/secrets-service';
+import { startSqsService } from './services/sqs-service';
+import { startSqsEventSources } from './runtime/sqs-event-source';
 
 export interface EmulatorOptions {
   /** The cloud assembly folder (`cdk.out`). */
@@ -114,6 +116,12 @@ export interface RunningEmulator {
   readonly endpoints: StageEndpoint[];
   /** The local DynamoDB itself (not IAM-checked: for tests and tools that inspect the tables). */
   readonly dynamodbEndpoint: string;
+  /**
+   * The local SQS (the template's queues), for an SQSClient's `endpoint` in tests and tools. Functions reach the
+   * same queues through the queue URLs of the template. IAM-checked like the functions' calls when local IAM is on
+   * (sign with `developerCredentials`).
+   */
+  readonly sqsEndpoint: string;
   /** The key scripts sign `@connections` calls with when local IAM is on (its policy allows everything). @default - undefined with iam: false */
   readonly developerCredentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly tokenUrl: string;
@@ -154,6 +162,8 @@ function servedShape(model: AssemblyModel): Map<string, string> {
     for (const route of api.routes) out.set(`route ${route.routeKey} of ${api.stackName}/${api.logicalId}`, JSON.stringify(route));
   }
   for (const table of model.tables) out.set(`table ${table.stackName}/${table.logicalId}`, JSON.stringify(table));
+  for (const queue of model.queues ?? []) out.set(`queue ${queue.id}`, JSON.stringify(queue));
+  for (const mapping of model.eventSourceMappings ?? []) out.set(`event source mapping ${mapping.id}`, JSON.stringify(mapping));
   return out;
 }
 
@@ -269,6 +279,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const secret = options.localSecret ?? LOCAL_SECRET_DEFAULT;
     const secrets = await startSecretsService({ secrets: model.secrets, secretValue: secret, iam, region, accountId });
     stopOnFailure.push(() => secrets.close());
+    // The template's queues; functions reach them on this port too (their sqs.{region}.amazonaws.com is redirected).
+    const sqs = await startSqsService({ queues: model.queues ?? [], iam, region, accountId, log: options.log });
+    stopOnFailure.push(() => sqs.close());
     const regions = [...new Set(model.apis.map((a) => a.region))];
     // JWKS URLs of the authorizers are answered here too: their hosts are redirected like execute-api's.
     const jwksUrls = redirectableJwksUrls(Object.values(model.functions).map((f) => f.environment.JWKS_URL).filter((u): u is string => Boolean(u)));
@@ -276,6 +289,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const gatewayHosts = [
       ...regions.flatMap((r) => [`*.execute-api.${r}.amazonaws.com`, `*.execute-api.${r}.amazonaws.com.cn`]),
       ...new Set(jwksUrls.map((u) => u.hostname)),
+      ...new Set([...regions.map((r) => `sqs.${r}.amazonaws.com`), ...(model.queues ?? []).map((q) => new URL(q.queueUrl).hostname)]),
     ];
     const certificate = await createCertificate(gatewayHosts);
     const invoker = new DeferredInvoker();
@@ -289,6 +303,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       idleTimeoutMs: options.idleTimeoutMs,
       maxDurationMs: options.maxDurationMs,
       extraHttp: firstOf(
+        async (req, res) => {
+          if (!String(req.headers['x-amz-target'] ?? '').startsWith('AmazonSQS.')) return false;
+          sqs.handle(req, res);
+          return true;
+        },
         ...(issuerKeys ? [jwksEndpoint(jwksUrls, issuerKeys)] : []),
         devEndpoints({ secret, ...claims, staticDir: options.staticDir, ...(issuerKeys && jwks ? { issuerKeys } : {}) }),
         functionEndpoints({ functions: model.functions, invoker, routes: routesByFunction(model), log: options.log }),
@@ -319,6 +338,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         log: options.functionLog,
       });
     invoker.attach(invokerFor(model.functions));
+    // Lambda's SQS pollers, once functions can be invoked.
+    const eventSources = startSqsEventSources({ mappings: model.eventSourceMappings ?? [], broker: sqs.broker, invoker, region, log: options.log });
+    stopOnFailure.unshift(() => eventSources.close());
     let current = model;
     const base = `http://127.0.0.1:${gateway.port}`;
     let closed = false;
@@ -326,6 +348,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       port: gateway.port,
       endpoints: gateway.endpoints,
       dynamodbEndpoint: dynamo.endpoint,
+      sqsEndpoint: sqs.endpoint,
       ...(iam ? { developerCredentials: DEVELOPER_CREDENTIALS } : {}),
       tokenUrl: `${base}${TOKEN_PATH}?user=NAME`,
       functionsUrl: `${base}${FUNCTIONS_PATH}`,
@@ -359,8 +382,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         if (closed) return;
         closed = true;
         // The gateway first (its $disconnect calls still need the invoker), then the invoker, then the services.
+        // The SQS pollers before all: no new invocation starts once closing.
+        await eventSources.close();
         await gateway.close();
         await invoker.close();
+        await sqs.close();
         await secrets.close();
         await dynamoProxy?.close();
         await dynamo.close();

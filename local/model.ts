@@ -178,12 +178,58 @@ export interface TableModel {
   readonly ttlAttribute?: string;
 }
 
+/** An AWS::SQS::Queue of the template (KMS settings are not emulated). */
+export interface QueueModel {
+  /** `StackName/LogicalId`. */
+  readonly id: string;
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly queueName: string;
+  /** What `Ref` resolved to: `https://sqs.{region}.amazonaws.com/{account}/{name}`. */
+  readonly queueUrl: string;
+  readonly arn: string;
+  /** Seconds (CloudFormation default 30). */
+  readonly visibilityTimeoutSeconds: number;
+  /** Seconds (default 345600, 4 days). */
+  readonly messageRetentionSeconds: number;
+  /** Bytes (default 262144). */
+  readonly maximumMessageSize: number;
+  readonly delaySeconds: number;
+  readonly receiveMessageWaitTimeSeconds: number;
+  /** RedrivePolicy. @default - no dead-letter queue */
+  readonly redrive?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
+}
+
+/** An AWS::Lambda::EventSourceMapping with an SQS source: the emulator polls the queue and invokes the function. */
+export interface EventSourceMappingModel {
+  /** `StackName/LogicalId`. */
+  readonly id: string;
+  readonly stackName: string;
+  readonly logicalId: string;
+  /** `FunctionModel.id` of the function it invokes. */
+  readonly functionId: string;
+  readonly queueArn: string;
+  /** Records per invocation (default 10). */
+  readonly batchSize: number;
+  /** MaximumBatchingWindowInSeconds (default 0). */
+  readonly maximumBatchingWindowSeconds: number;
+  readonly enabled: boolean;
+  /** FunctionResponseTypes includes ReportBatchItemFailures. */
+  readonly reportBatchItemFailures: boolean;
+  /** ScalingConfig.MaximumConcurrency. @default - the emulator's local default (5) */
+  readonly maximumConcurrency?: number;
+}
+
 export interface AssemblyModel {
   readonly apis: WebSocketApiModel[];
   readonly functions: Record<string, FunctionModel>;
   readonly tables: TableModel[];
   /** Logical ids (`Stack/LogicalId`) of AWS::SecretsManager::Secret resources and their resolved ARNs. */
   readonly secrets: Record<string, string>;
+  /** AWS::SQS::Queue resources of every stack. @default - none */
+  readonly queues?: QueueModel[];
+  /** SQS event source mappings of the chosen stacks. @default - none */
+  readonly eventSourceMappings?: EventSourceMappingModel[];
   /** What the emulator cannot run or does not check, one message per problem, naming stack and resource. */
   readonly warnings?: readonly string[];
 }

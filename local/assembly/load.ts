@@ -8,6 +8,7 @@ import { AssemblyError } from './errors';
 import { readFunctions } from './functions';
 import { StackResolver } from './intrinsics';
 import { readStacks } from './manifest';
+import { readEventSourceMappings, readQueues } from './queues';
 import { readTables } from './tables';
 import { triggerWarnings } from './triggers';
 import { StackArtifact } from './template';
@@ -128,5 +129,11 @@ export function loadAssembly(dir: string, options: LoadAssemblyOptions = {}): As
     })),
     warnings,
   };
+  // Queues of every stack (a function may send to another stack's queue); mappings of the chosen stacks.
+  const queues = allStacks.flatMap((stack) => readQueues(resolvers.get(stack)!, chosen.includes(stack) ? warnings : []));
+  const queueArns = new Set(queues.map((q) => q.arn));
+  const eventSourceMappings = chosen.flatMap((stack) => readEventSourceMappings(resolvers.get(stack)!, lookup, queueArns, warnings));
+  if (queues.length > 0) Object.assign(model, { queues });
+  if (eventSourceMappings.length > 0) Object.assign(model, { eventSourceMappings });
   return model;
 }

@@ -1,6 +1,6 @@
 /**
- * What would trigger a function on AWS but is not run by the emulator (EventBridge rules and schedules, event
- * source mappings), each reported once as a warning that names the function and how to invoke it by hand.
+ * What would trigger a function on AWS but is not run by the emulator (EventBridge rules and schedules; SQS
+ * event source mappings are run, see queues.ts), each reported once as a warning that names the function and how to invoke it by hand.
  */
 import { FunctionModel } from '../model';
 import { where } from './errors';
@@ -43,10 +43,8 @@ export function triggerWarnings(stackName: string, resolver: StackResolver, func
     } else if (resource.Type === 'AWS::Scheduler::Schedule') {
       const fn = targetFunction((props.Target as Record<string, unknown> | undefined)?.Arn, byLogicalId);
       if (fn) out.push(`${label}: the EventBridge Scheduler schedule is not run by the emulator; invoke ${fn.id} yourself: ${invokeHint(fn)}`);
-    } else if (resource.Type === 'AWS::Lambda::EventSourceMapping') {
-      const fn = targetFunction(props.FunctionName, byLogicalId);
-      if (fn) out.push(`${label}: the event source mapping is not run by the emulator; invoke ${fn.id} yourself with a batch event: ${invokeHint(fn)}`);
     }
+    // AWS::Lambda::EventSourceMapping: SQS sources are run (assembly/queues.ts), which also warns about the others.
   }
   return out;
 }

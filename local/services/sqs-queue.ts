@@ -252,6 +252,15 @@ export class SqsQueue {
     this.changed();
   }
 
+  /** Makes a message received with `receiptHandle` visible again at once (a poller that stopped before invoking). */
+  release(receiptHandle: string): void {
+    const message = this.handles.get(receiptHandle);
+    if (message && message.receiptHandle === receiptHandle) {
+      message.visibleAt = this.now();
+      this.changed();
+    }
+  }
+
   purge(): void {
     this.messages.clear();
     this.handles.clear();
