@@ -318,7 +318,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       ...(options.throttle === false ? {} : { newConnections: { rateLimit: 500, burstLimit: 500 } }),
       ...(bottleneck ? { connectionsBottleneck: bottleneck } : {}),
       // AWS service integrations (MOCK/HTTP need none) reach the local services; with local IAM, through its checks.
-      services: { dynamodb: dynamoProxy?.endpoint ?? dynamo.endpoint },
+      services: { dynamodb: dynamoProxy?.endpoint ?? dynamo.endpoint, sqs: sqs.endpoint },
     });
     stopOnFailure.unshift(() => gateway.close());
     const invokerFor = (functions: AssemblyModel['functions']): FunctionInvoker =>
