@@ -17,6 +17,7 @@ import { runHandlers } from './handlers/suite';
 import { runCost } from './cost/suite';
 import { runFanout } from './fanout/suite';
 import { runEcho } from './echo/suite';
+import { runWatch } from './watch/suite';
 import { synthBenchApp } from './apps/synth-bench-app';
 import { EmulatorSession, startEmulatorSession } from './fanout/emulator-session';
 
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
   if (args.only.includes('synth')) await section('synth', () => runSynth());
   if (args.only.includes('handlers')) await section('handlers', () => runHandlers(args.quick));
   if (args.only.includes('cost')) await section('cost', () => runCost());
+  if (args.only.includes('watch')) await section('watch', () => runWatch(args.quick));
   if (args.only.includes('echo') || args.only.includes('fanout')) {
     let session: EmulatorSession | undefined;
     try {

@@ -5,6 +5,7 @@ import type { HandlersResult } from '../handlers/suite';
 import type { CostResult } from '../cost/suite';
 import type { FanoutResult } from '../fanout/suite';
 import type { EchoResult } from '../echo/suite';
+import type { WatchResult } from '../watch/suite';
 
 /** Written into each section: when it ran and how busy the machine was (1-minute load average). */
 export interface SectionMeta {
@@ -30,6 +31,7 @@ export interface BenchResults {
   cost?: Section<CostResult>;
   fanout?: Section<FanoutResult>;
   echo?: Section<EchoResult>;
+  watch?: Section<WatchResult>;
 }
 
 export function isSkipped<T>(section: Section<T> | undefined): section is Skipped & { meta: SectionMeta } {

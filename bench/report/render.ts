@@ -8,6 +8,7 @@ import { echoSection, fanoutSection } from './emulator';
 import { kib, num, table, times, verdict } from './format';
 import { limitsSection } from './limits';
 import { handlersSection, synthSection } from './synth-handlers';
+import { watchSection } from './watch';
 
 function meta(s: Section<object>): string {
   const m = s.meta;
@@ -39,6 +40,8 @@ function summary(r: BenchResults): string {
       rows.push([`fan-out ${c.kind}, N = ${num(c.n)}: delivered exactly once`, `${num(c.n)}, 0 lost, 0 duplicates`, `worst run ${num(c.delivered.min)}`, verdict(c.exact)]);
     }
   }
+  const w = measured(r.watch);
+  if (w) rows.push(['--watch: edit-to-next-invocation ÷ app synth', `≤ ${times(w.targetRatio)}`, times(w.ratioToAppSynth), verdict(w.meetsTarget)]);
   if (rows.length === 0) return '';
   return `## Targets\n\n${table(['what', 'target', 'measured (median)', 'result'], rows)}\n`;
 }
@@ -70,5 +73,6 @@ export function renderReport(r: BenchResults): string {
     part('3. Fan-out through the emulator', r.fanout, fanoutSection),
     part('4. Emulator overhead (echo route)', r.echo, echoSection),
     part('5. DynamoDB cost per operation', r.cost, costSection),
+    part('Edit loop: wsgate local --watch', r.watch, watchSection),
   ].join('\n');
 }
