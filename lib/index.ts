@@ -1,4 +1,5 @@
 export { BundledHandler } from './bundled-handler';
+export { ConnectAuthorization } from './connect-authorization';
 export { ConnectionsTable } from './connections-table';
 export { ShardedDelivery } from './delivery';
 export type { DeliveryOptions, ShardedDeliveryProps } from './delivery';
@@ -8,7 +9,7 @@ export { GatewayDashboard } from './gateway-dashboard';
 export type { GatewayDashboardProps } from './gateway-dashboard';
 export { GatewayPermission } from './gateway-permission';
 export { JwtAuthorizer } from './jwt-authorizer';
-export type { JwtAuthorizerOptions, JwtAuthorizerProps } from './jwt-authorizer';
+export type { JwtAuthorizerOptions, JwtAuthorizerProps, JwtVerificationOptions } from './jwt-authorizer';
 export { RouteHandler } from './route-handler';
 export type { RouteHandlerOptions } from './route-handler';
 export { TokenSource } from './token-source';

@@ -8,14 +8,8 @@ import { HandlerFunction, HandlerFunctionOptions } from './handler-function';
 import { acknowledgeSigningSecretRotation } from './nag-acknowledgements';
 import { TokenSource } from './token-source';
 
-/** How the `$connect` authorizer verifies tokens: against an OIDC issuer's JWKS, or with an HS256 key. */
-export interface JwtAuthorizerOptions {
-  /** The required `iss` claim. */
-  readonly issuer: string;
-
-  /** The required `aud` claim. */
-  readonly audience: string;
-
+/** Where the `$connect` authorizer reads tokens and which keys verify them: an OIDC issuer's JWKS, or an HS256 key. */
+export interface JwtVerificationOptions {
   /**
    * JWKS URL of an OIDC issuer (Cognito, Auth0, …); tokens are verified with its public keys.
    * Give either this or `signingSecret`, not both.
@@ -38,6 +32,15 @@ export interface JwtAuthorizerOptions {
    * @default TokenSource.queryString('token') - browsers cannot set WebSocket headers
    */
   readonly tokenSource?: TokenSource;
+}
+
+/** How the `$connect` authorizer verifies tokens: against an OIDC issuer's JWKS, or with an HS256 key. */
+export interface JwtAuthorizerOptions extends JwtVerificationOptions {
+  /** The required `iss` claim. */
+  readonly issuer: string;
+
+  /** The required `aud` claim. */
+  readonly audience: string;
 }
 
 /** Properties of a {@link JwtAuthorizer}. */

@@ -1,6 +1,7 @@
 import { Annotations, Duration, Lazy, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as apigwv2authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -11,11 +12,12 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { ENV, LIMITS } from '../contract/gateway-contract';
 import { BundledHandler, bundledHandlerDescriptor, GatewaySetting, RESERVED_ROUTE_HANDLERS } from './bundled-handler';
+import { ConnectAuthorization } from './connect-authorization';
 import { GatewayPermission } from './gateway-permission';
 import { ConnectionsTable } from './connections-table';
 import { DeliveryOptions, ShardedDelivery } from './delivery';
 import { HandlerFunction, HandlerFunctionOptions } from './handler-function';
-import { JwtAuthorizer, JwtAuthorizerOptions } from './jwt-authorizer';
+import { JwtAuthorizer, JwtVerificationOptions } from './jwt-authorizer';
 import { RouteHandler } from './route-handler';
 import {
   acknowledgeManageConnectionsWildcard,
@@ -87,7 +89,30 @@ export interface GatewayRouteOptions {
 }
 
 /** Properties of a {@link WebSocketGateway}. */
-export interface WebSocketGatewayProps extends JwtAuthorizerOptions, HandlerFunctionOptions {
+export interface WebSocketGatewayProps extends JwtVerificationOptions, HandlerFunctionOptions {
+  /**
+   * How `$connect` is authorized: a JWT checked by the bundled Lambda authorizer, or AWS IAM (SigV4-signed
+   * upgrade requests, allowed by `grantConnect`). With `ConnectAuthorization.iam()`, leave out `issuer`,
+   * `audience`, `jwksUrl`, `signingSecret` and `tokenSource`: they configure the JWT authorizer.
+   *
+   * @default ConnectAuthorization.jwt() - the bundled JWT authorizer, configured by `issuer` and `audience`
+   */
+  readonly connectAuthorization?: ConnectAuthorization;
+
+  /**
+   * The `iss` claim a token must carry. Required with JWT authorization (the default).
+   *
+   * @default - none: allowed only with `ConnectAuthorization.iam()`
+   */
+  readonly issuer?: string;
+
+  /**
+   * The `aud` claim a token must carry. Required with JWT authorization (the default).
+   *
+   * @default - none: allowed only with `ConnectAuthorization.iam()`
+   */
+  readonly audience?: string;
+
   /**
    * Name of the API.
    *
@@ -216,7 +241,7 @@ export interface WebSocketGatewayProps extends JwtAuthorizerOptions, HandlerFunc
 }
 
 /**
- * An API Gateway WebSocket API with a JWT-authorized `$connect`, connection tracking in DynamoDB,
+ * An API Gateway WebSocket API with a JWT- or IAM-authorized `$connect`, connection tracking in DynamoDB,
  * `$connect`, `$disconnect` and `$default` handlers (bundled or your own), custom routes added with
  * `addRoute`, and grants for functions that publish to connections from elsewhere (`addPublisher`).
  */
@@ -227,8 +252,8 @@ export class WebSocketGateway extends Construct {
   public readonly stage: apigwv2.WebSocketStage;
   /** The connections table. */
   public readonly table: ConnectionsTable;
-  /** The `$connect` authorizer. */
-  public readonly authorizer: JwtAuthorizer;
+  /** The `$connect` JWT authorizer (undefined with `ConnectAuthorization.iam()`). */
+  public readonly authorizer?: JwtAuthorizer;
   /** The HS256 signing key secret (given or generated); undefined when tokens are checked against a JWKS URL. */
   public readonly signingSecret?: secretsmanager.ISecret;
   /** The log group of the stage's access logs. */
@@ -252,6 +277,7 @@ export class WebSocketGateway extends Construct {
   public readonly delivery?: ShardedDelivery;
 
   private readonly props: WebSocketGatewayProps;
+  private readonly connectAuthorization: ConnectAuthorization;
   private readonly stageName: string;
   private readonly routeKeys: string[] = [...RESERVED_ROUTE_KEYS];
   private readonly bundledFunctions = new Map<BundledHandler, lambda.IFunction>();
@@ -267,8 +293,20 @@ export class WebSocketGateway extends Construct {
     if (props.domainName) this.validateDomain(props.domainName);
 
     this.table = props.connectionsTable ?? new ConnectionsTable(this, 'Connections');
-    this.authorizer = new JwtAuthorizer(this, 'Authorizer', props);
-    this.signingSecret = this.authorizer.signingSecret;
+    this.connectAuthorization = props.connectAuthorization ?? ConnectAuthorization.jwt();
+    if (this.usesIam) {
+      this.validateIamProps(props);
+    } else {
+      if (props.issuer === undefined || props.audience === undefined) {
+        throw new Error(
+          `${this.node.path}: ${props.issuer === undefined ? 'issuer' : 'audience'} is required: $connect is authorized by ` +
+            'the bundled JWT authorizer (the default), which checks the token\'s iss and aud. Give issuer and audience, ' +
+            'or set connectAuthorization: ConnectAuthorization.iam() for SigV4-signed connections.',
+        );
+      }
+      this.authorizer = new JwtAuthorizer(this, 'Authorizer', { ...props, issuer: props.issuer, audience: props.audience });
+      this.signingSecret = this.authorizer.signingSecret;
+    }
 
     this.api = new apigwv2.WebSocketApi(this, 'Api', {
       apiName: props.apiName ?? id,
@@ -395,6 +433,25 @@ export class WebSocketGateway extends Construct {
   }
 
   /**
+   * Allows `grantee` to open connections to this stage with SigV4-signed requests: `execute-api:Invoke` on
+   * `<api>/<stage>/$connect`. Only with `connectAuthorization: ConnectAuthorization.iam()` (with the JWT
+   * authorizer API Gateway does not check IAM on `$connect`, so this throws).
+   */
+  public grantConnect(grantee: iam.IGrantable): iam.Grant {
+    if (!this.usesIam) {
+      throw new Error(
+        `${this.node.path}: grantConnect needs connectAuthorization: ConnectAuthorization.iam(); $connect is authorized by ` +
+          'the JWT authorizer, which does not check IAM permissions (give the client a token instead).',
+      );
+    }
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: [Stack.of(this).formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: `${this.stageName}/$connect` })],
+    });
+  }
+
+  /**
    * Allows `grantee` to post to, read and close connections of this stage:
    * `execute-api:ManageConnections` on `<api>/<stage>/POST/@connections/*` only.
    */
@@ -473,7 +530,7 @@ export class WebSocketGateway extends Construct {
       );
     }
     this.createRoute('$connect', connect, {
-      authorizer: this.authorizer.routeAuthorizer,
+      authorizer: this.authorizer ? this.authorizer.routeAuthorizer : new apigwv2authorizers.WebSocketIamAuthorizer(),
       apiKeyRequired: props.apiKeyRequired,
     });
     const disconnect = this.reservedRouteFunction('$disconnect', 'disconnectHandler', props.disconnectHandler, BundledHandler.DISCONNECT);
@@ -623,6 +680,22 @@ export class WebSocketGateway extends Construct {
   private requireDelivery(setting: GatewaySetting): ShardedDelivery {
     if (!this.delivery) throw new Error(`${this.node.path}: ${ENV[setting]} is set only with sharded delivery (the delivery prop).`);
     return this.delivery;
+  }
+
+  private get usesIam(): boolean {
+    return this.connectAuthorization.authorizationType === 'AWS_IAM';
+  }
+
+  /** With IAM on `$connect`, the JWT authorizer's props contradict it. */
+  private validateIamProps(props: WebSocketGatewayProps): void {
+    const given = (['issuer', 'audience', 'jwksUrl', 'signingSecret', 'tokenSource'] as const).filter((name) => props[name] !== undefined);
+    if (given.length > 0) {
+      throw new Error(
+        `${this.node.path}: ${given.join(', ')} cannot be combined with connectAuthorization: ConnectAuthorization.iam(): ` +
+          `$connect then checks SigV4 signatures, not tokens, and ${given.length === 1 ? 'this prop configures' : 'these props configure'} ` +
+          'the JWT authorizer. Remove them, or use ConnectAuthorization.jwt().',
+      );
+    }
   }
 
   private validateDomain(domain: GatewayDomainOptions): void {

@@ -7,6 +7,8 @@ export interface WebSocketEventFacts {
   readonly connectionId: string | undefined;
   /** `requestContext.authorizer.principalId` (present on every event of an authorized connection). */
   readonly principalId: string | undefined;
+  /** `requestContext.identity.userArn`: the SigV4 signer of an IAM-authorized connection. */
+  readonly callerArn: string | undefined;
   readonly sourceIp: string | undefined;
   /** `requestContext.connectedAt`, epoch ms. */
   readonly connectedAt: number | undefined;
@@ -31,6 +33,7 @@ export function readEvent(event: unknown): WebSocketEventFacts {
   return {
     connectionId: nonEmptyString(field(ctx, 'connectionId')),
     principalId: nonEmptyString(typeof principal === 'number' ? String(principal) : principal),
+    callerArn: nonEmptyString(field(field(ctx, 'identity'), 'userArn')),
     sourceIp: nonEmptyString(field(field(ctx, 'identity'), 'sourceIp')),
     connectedAt: typeof connectedAt === 'number' && Number.isFinite(connectedAt) ? connectedAt : undefined,
     headers: field(event, 'headers'),

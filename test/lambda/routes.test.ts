@@ -146,6 +146,23 @@ describe('$connect (spec §2.1, §2.3)', () => {
     expect(api.attempts.length).toBe(posts);
   });
 
+  test('GIVEN an IAM-authorized connect (no authorizer; the signer in identity.userArn) WHEN handled THEN the signer\'s ARN is the recorded user; with neither THEN 403 and nothing is written', async () => {
+    // GIVEN
+    const w = await world();
+    const connect = createConnectHandler({ ...w.deps, subprotocols: [] });
+    const id = newId();
+    const signer = 'arn:aws:sts::123456789012:assumed-role/Backend/worker-1';
+    const event = connectEvent(id);
+    (event.requestContext.identity as Record<string, unknown>).userArn = signer;
+    // WHEN
+    const result = await connect(event);
+    // THEN
+    expect(result).toEqual({ statusCode: 200 });
+    expect(await dynamo.snapshot(w.table)).toEqual([expect.objectContaining({ connectionId: id, userId: signer })]);
+    expect(await connect(connectEvent(newId()))).toEqual({ statusCode: 403, body: 'no authorized identity' });
+    expect(await dynamo.snapshot(w.table)).toHaveLength(1);
+  });
+
   test('GIVEN the same connect event twice WHEN handled THEN one item (idempotent upsert)', async () => {
     const w = await world();
     const connect = createConnectHandler({ ...w.deps, subprotocols: [] });

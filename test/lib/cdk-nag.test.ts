@@ -7,13 +7,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ChatStack } from '../../bin/chat-stack';
 import { TickerStack } from '../../bin/ticker-stack';
-import { BundledHandler, GatewayDashboard, RouteHandler, WebSocketGateway } from '../../lib';
+import { BundledHandler, ConnectAuthorization, GatewayDashboard, RouteHandler, WebSocketGateway } from '../../lib';
 import { VALIDATION_CONTEXT } from './template-helpers';
 
 function appWithNagPacks(): App {
@@ -51,6 +52,17 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
     });
     gateway.addRoute('sendmessage', { handler: RouteHandler.bundled(BundledHandler.SEND_MESSAGE) });
     new GatewayDashboard(stack, 'Dashboard', { gateway });
+    const assembly = app.synth();
+    const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
+    const violations = (report.pluginReports ?? []).flatMap((r: { violations?: unknown[] }) => r.violations ?? []);
+    expect(violations).toEqual([]);
+  });
+
+  test('GIVEN a gateway with IAM authorization on $connect and a role granted grantConnect WHEN synthesized with both packs THEN the report has no finding', () => {
+    const app = appWithNagPacks();
+    const stack = new Stack(app, 'WsgateIam');
+    const gateway = new WebSocketGateway(stack, 'Gateway', { connectAuthorization: ConnectAuthorization.iam() });
+    gateway.grantConnect(new iam.Role(stack, 'Backend', { assumedBy: new iam.AccountRootPrincipal() }));
     const assembly = app.synth();
     const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
     const violations = (report.pluginReports ?? []).flatMap((r: { violations?: unknown[] }) => r.violations ?? []);

@@ -8,11 +8,14 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   BundledHandler,
+  ConnectAuthorization,
   ConnectionsTable,
   GatewayPermission,
   RouteHandler,
+  TokenSource,
   WebSocketGateway,
 } from '../../lib';
 import {
@@ -586,5 +589,93 @@ describe('WebSocketGateway: custom domain', () => {
     const stack = newValidatedStack();
     const late = (v: string) => Lazy.string({ produce: () => v });
     expect(() => gatewayIn(stack, { domainName: { domainName: late('x'), certificate: certificateIn(stack), basePath: late('/') } })).not.toThrow();
+  });
+});
+
+describe('WebSocketGateway: IAM authorization on $connect', () => {
+  /** A gateway without the JWT props (gatewayIn adds them), on a validated stack. */
+  function iamGateway(stack: Stack, props: Record<string, unknown> = {}): WebSocketGateway {
+    return new WebSocketGateway(stack, 'Gateway', { connectAuthorization: ConnectAuthorization.iam(), ...props });
+  }
+
+  test('GIVEN ConnectAuthorization.iam() WHEN synthesized THEN $connect is AWS_IAM, no authorizer, authorizer function or signing secret exists, and the bundled $connect still records connections', () => {
+    // GIVEN
+    const stack = newValidatedStack();
+    // WHEN
+    const gateway = iamGateway(stack);
+    const template = Template.fromStack(stack);
+    // THEN
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$connect', AuthorizationType: 'AWS_IAM', AuthorizerId: Match.absent() });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$disconnect', AuthorizationType: 'NONE' });
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(gateway.authorizer).toBeUndefined();
+    expect(gateway.signingSecret).toBeUndefined();
+    expect(gateway.bundledFunction(BundledHandler.AUTHORIZER)).toBeUndefined();
+    expect(gateway.bundledFunction(BundledHandler.CONNECT)).toBeDefined();
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Array<any>;
+    expect(functions.some((f) => f.Properties.Environment?.Variables?.JWT_ISSUER !== undefined)).toBe(false);
+  });
+
+  test('GIVEN ConnectAuthorization.jwt() given explicitly WHEN synthesized THEN the template equals the default one', () => {
+    const byDefault = newValidatedStack();
+    gatewayIn(byDefault);
+    const explicit = newValidatedStack();
+    gatewayIn(explicit, { connectAuthorization: ConnectAuthorization.jwt() });
+    expect(stableTemplateJson(Template.fromStack(explicit))).toEqual(stableTemplateJson(Template.fromStack(byDefault)));
+    Template.fromStack(explicit).hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$connect', AuthorizationType: 'CUSTOM' });
+  });
+
+  test('GIVEN IAM on $connect and a role WHEN grantConnect THEN the role may execute-api:Invoke on <api>/<stage>/$connect only', () => {
+    // GIVEN
+    const stack = newValidatedStack();
+    const gateway = iamGateway(stack, { stageName: 'live' });
+    const role = new iam.Role(stack, 'Backend', { assumedBy: new iam.AccountRootPrincipal() });
+    // WHEN
+    const grant = gateway.grantConnect(role);
+    // THEN
+    expect(grant.success).toBe(true);
+    const statements = statementsOfRole(stack, Template.fromStack(stack), role);
+    expect(statements).toHaveLength(1);
+    expect(statements[0].Action).toBe('execute-api:Invoke');
+    expect(statements[0].Effect).toBe('Allow');
+    expect(arnText(statements[0].Resource)).toBe('arn:{token}:execute-api:{token}:{token}:{token}/live/$connect');
+  });
+
+  test('GIVEN IAM on $connect WHEN combined with apiKeyRequired and subprotocols THEN both apply to the IAM-authorized route', () => {
+    const stack = newValidatedStack();
+    iamGateway(stack, { apiKeyRequired: true, subprotocols: ['chat.v1'] });
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$connect', AuthorizationType: 'AWS_IAM', ApiKeyRequired: true });
+  });
+
+  test.each([
+    ['issuer', { issuer: 'https://issuer.example' }, /Gateway: issuer cannot be combined with connectAuthorization: ConnectAuthorization\.iam\(\): \$connect then checks SigV4 signatures, not tokens, and this prop configures the JWT authorizer/],
+    ['issuer and audience', { ...AUTH }, /Gateway: issuer, audience cannot be combined with connectAuthorization: ConnectAuthorization\.iam\(\).*these props configure/],
+    ['jwksUrl', { jwksUrl: 'https://issuer.example/jwks.json' }, /Gateway: jwksUrl cannot be combined/],
+    ['tokenSource', { tokenSource: TokenSource.header('Authorization') }, /Gateway: tokenSource cannot be combined/],
+  ])('GIVEN IAM on $connect and %s WHEN constructed THEN it throws naming the contradicting props', (_name, props, message) => {
+    const stack = newValidatedStack();
+    expect(() => iamGateway(stack, props)).toThrow(message);
+  });
+
+  test('GIVEN IAM on $connect and a signingSecret WHEN constructed THEN it throws naming signingSecret', () => {
+    const stack = newValidatedStack();
+    const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'Key', 'jwt-key');
+    expect(() => iamGateway(stack, { signingSecret: secret })).toThrow(/Gateway: signingSecret cannot be combined with connectAuthorization/);
+  });
+
+  test('GIVEN JWT authorization (the default) WHEN issuer or audience is missing THEN it throws naming the missing prop and both ways out', () => {
+    const stack = newValidatedStack();
+    expect(() => new WebSocketGateway(stack, 'NoIssuer', { audience: 'a' })).toThrow(
+      /NoIssuer: issuer is required: \$connect is authorized by the bundled JWT authorizer \(the default\).*or set connectAuthorization: ConnectAuthorization\.iam\(\)/,
+    );
+    expect(() => new WebSocketGateway(stack, 'NoAudience', { issuer: 'https://issuer.example', connectAuthorization: ConnectAuthorization.jwt() })).toThrow(/NoAudience: audience is required/);
+  });
+
+  test('GIVEN JWT authorization WHEN grantConnect THEN it throws: API Gateway does not check IAM on a JWT-authorized $connect', () => {
+    const stack = newValidatedStack();
+    const gateway = gatewayIn(stack);
+    const role = new iam.Role(stack, 'Backend', { assumedBy: new iam.AccountRootPrincipal() });
+    expect(() => gateway.grantConnect(role)).toThrow(/Gateway: grantConnect needs connectAuthorization: ConnectAuthorization\.iam\(\)/);
   });
 });

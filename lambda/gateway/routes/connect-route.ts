@@ -25,9 +25,11 @@ export function createConnectHandler(deps: ConnectRouteDeps): (event: unknown) =
       log.error('connect_rejected', { reason: 'event has no requestContext.connectionId' });
       return { statusCode: 400, body: 'the $connect event has no requestContext.connectionId' };
     }
-    if (!facts.principalId) {
-      // The construct always puts the authorizer in front of $connect; without it there is no user to record.
-      log.error('connect_rejected', { reason: 'no requestContext.authorizer.principalId; is the authorizer attached?' });
+    // The JWT authorizer's principal, or with IAM authorization on $connect the ARN of the identity that signed.
+    const userId = facts.principalId ?? facts.callerArn;
+    if (!userId) {
+      // The construct always authorizes $connect (JWT authorizer or IAM); without either there is no user to record.
+      log.error('connect_rejected', { reason: 'no requestContext.authorizer.principalId and no requestContext.identity.userArn; is $connect authorized?' });
       return { statusCode: 403, body: 'no authorized identity' };
     }
     const decision = negotiateSubprotocol(facts.headers, deps.subprotocols);
@@ -44,7 +46,7 @@ export function createConnectHandler(deps: ConnectRouteDeps): (event: unknown) =
     try {
       await deps.store.putConnection({
         connectionId: facts.connectionId,
-        userId: facts.principalId,
+        userId,
         connectedAt: facts.connectedAt ?? now,
         ...(facts.sourceIp ? { sourceIp: facts.sourceIp } : {}),
         expiresAt: epochSeconds(now) + deps.connectionTtlSeconds,
@@ -53,7 +55,7 @@ export function createConnectHandler(deps: ConnectRouteDeps): (event: unknown) =
       log.error('connect_store_failed', describeError(err));
       return { statusCode: 500, body: 'the connection could not be recorded; try again' };
     }
-    log.info('connected', { userId: facts.principalId, subprotocol: decision.kind === 'accept' ? decision.protocol : undefined });
+    log.info('connected', { userId, subprotocol: decision.kind === 'accept' ? decision.protocol : undefined });
     return decision.kind === 'accept'
       ? { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': decision.protocol } }
       : { statusCode: 200 };
