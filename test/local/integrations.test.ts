@@ -11,6 +11,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startEmulator, type RunningEmulator } from '../../local/emulator';
+import { parseAwsUri, sqsQueryToJson } from '../../local/gateway/integrations/aws-service';
+import { mapRequest, mapResponse, selectIntegrationResponse } from '../../local/gateway/integrations/mapping';
+import type { IntegrationModel } from '../../local/model';
+import type { TemplateVariables } from '../../local/vtl';
 import { synthIntegrationsApp } from './fixtures/integrations/integrations-app';
 import { eventually, QueuedClient } from './gateway-test-kit';
 import { scanTable } from './support/emulator-kit';
@@ -18,7 +22,7 @@ import { scanTable } from './support/emulator-kit';
 let workDir: string;
 let emulator: RunningEmulator;
 let backend: http.Server;
-const backendRequests: Array<{ method: string; url: string; contentType?: string; body: string }> = [];
+const backendRequests: Array<{ method: string; url: string; contentType?: string; headers: http.IncomingHttpHeaders; body: string }> = [];
 const gatewayLog: string[] = [];
 const clients: QueuedClient[] = [];
 
@@ -28,14 +32,15 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      backendRequests.push({ method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body });
+      backendRequests.push({ method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], headers: req.headers, body });
+      if (req.url === '/hang') return; // never answers: the integration timeout ends it
       res.writeHead(201, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ echoed: JSON.parse(body) }));
     });
   });
   await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', () => resolve()));
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-integrations-'));
-  synthIntegrationsApp(path.join(workDir, 'cdk.out'), `http://127.0.0.1:${(backend.address() as AddressInfo).port}/echo`);
+  synthIntegrationsApp(path.join(workDir, 'cdk.out'), `http://127.0.0.1:${(backend.address() as AddressInfo).port}`);
   emulator = await startEmulator({
     assemblyDir: path.join(workDir, 'cdk.out'),
     port: 0,
@@ -47,6 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.socket.close();
   await emulator?.close();
+  backend?.closeAllConnections();
   await new Promise((r) => backend?.close(r));
   fs.rmSync(workDir, { recursive: true, force: true });
 });
@@ -143,7 +149,40 @@ describe('HTTP_PROXY integrations', () => {
 
     // THEN
     expect(reply).toEqual({ echoed: { action: 'http', text: 'über' } });
-    expect(backendRequests).toContainEqual({ method: 'POST', url: '/echo', contentType: 'application/json', body: message });
+    expect(backendRequests).toContainEqual(expect.objectContaining({ method: 'POST', url: '/echo', contentType: 'application/json', body: message }));
+  });
+
+  test('GIVEN an HTTP_PROXY route with TimeoutInMillis 50 WHEN the backend never answers THEN the client gets Endpoint request timed out and the connection stays open', async () => {
+    // GIVEN
+    const client = await connect();
+    const connectionId = await connectionIdOf(client);
+
+    // WHEN
+    client.socket.send(JSON.stringify({ action: 'slow' }));
+
+    // THEN
+    expect(await client.nextJson()).toEqual({ message: 'Endpoint request timed out', connectionId, requestId: expect.any(String) });
+    expect(backendRequests.some((r) => r.url === '/hang')).toBe(true);
+    client.socket.send(JSON.stringify({ action: 'mock' }));
+    expect((await client.nextJson()).route).toBe('mock');
+  });
+});
+
+describe('HTTP integrations (non-proxy)', () => {
+  test('GIVEN an HTTP route with a request template, header parameters and a 201 integration response WHEN a message arrives THEN the backend gets the mapped body and headers and the client the mapped reply', async () => {
+    // GIVEN
+    const client = await connect();
+    const connectionId = await connectionIdOf(client);
+
+    // WHEN
+    client.socket.send(JSON.stringify({ action: 'transform', text: 'ping' }));
+    const reply = await client.nextJson();
+
+    // THEN
+    expect(reply).toEqual({ reply: 'ping' });
+    const request = backendRequests.find((r) => r.method === 'PUT' && r.headers['x-connection'] === connectionId)!;
+    expect(JSON.parse(request.body)).toEqual({ who: connectionId, said: 'ping' });
+    expect(request.headers['x-colour']).toBe('green');
   });
 });
 
@@ -245,5 +284,74 @@ describe('a broken Velocity template', () => {
     expect(line).toMatch(/route broken .*request template "\$default" of integration Integrations\/brokenIntegration \(route broken\) \(line 2\): Parse error/);
     client.socket.send(JSON.stringify({ action: 'mock' }));
     expect((await client.nextJson()).route).toBe('mock');
+  });
+});
+
+describe('request and response mapping (pure)', () => {
+  const vars: TemplateVariables = {
+    body: '',
+    stageVariables: {},
+    context: {
+      connectionId: 'C1', routeKey: 'r', requestId: 'q', messageId: 'm', eventType: 'MESSAGE', stage: 'dev', apiId: 'a',
+      domainName: 'd', requestTimeEpoch: 0, requestTime: '', connectedAt: 0, identity: { sourceIp: '127.0.0.1' },
+    },
+  };
+  const integration = (over: Partial<IntegrationModel>): IntegrationModel => ({
+    id: 'S/I', type: 'MOCK', requestTemplates: {}, passthroughBehavior: 'WHEN_NO_MATCH', requestParameters: {}, responses: [], ...over,
+  });
+
+  test('GIVEN each PassthroughBehavior WHEN no template matches THEN WHEN_NO_MATCH passes, WHEN_NO_TEMPLATES passes only without templates, NEVER refuses', () => {
+    // GIVEN
+    const body = JSON.stringify({ type: 'other' });
+    const withTemplates = { requestTemplates: { join: 'J' }, templateSelectionExpression: '${request.body.type}' };
+
+    // WHEN / THEN
+    expect(mapRequest(integration({ ...withTemplates, passthroughBehavior: 'WHEN_NO_MATCH' }), body, vars, 'r')).toEqual({ kind: 'mapped', body });
+    expect(mapRequest(integration({ ...withTemplates, passthroughBehavior: 'WHEN_NO_TEMPLATES' }), body, vars, 'r')).toEqual({ kind: 'refused', reason: expect.stringMatching(/key "other" .*WHEN_NO_TEMPLATES: 415/) });
+    expect(mapRequest(integration({ passthroughBehavior: 'WHEN_NO_TEMPLATES' }), body, vars, 'r')).toEqual({ kind: 'mapped', body });
+    expect(mapRequest(integration({ passthroughBehavior: 'NEVER' }), body, vars, 'r')).toEqual({ kind: 'refused', reason: expect.stringMatching(/NEVER: 415/) });
+  });
+
+  test('GIVEN a selection expression WHEN the key matches, misses with a $default template, or the body is not JSON THEN the matching, then the $default template renders', () => {
+    // GIVEN
+    const i = integration({ templateSelectionExpression: '${request.body.type}', requestTemplates: { join: 'J:$input.path(\'$.room\')', $default: 'D' } });
+
+    // WHEN / THEN
+    expect(mapRequest(i, JSON.stringify({ type: 'join', room: 'r1' }), vars, 'r')).toEqual({ kind: 'mapped', body: 'J:r1', templateKey: 'join' });
+    expect(mapRequest(i, JSON.stringify({ type: 'leave' }), vars, 'r')).toEqual({ kind: 'mapped', body: 'D', templateKey: '$default' });
+    expect(mapRequest(i, 'not json', vars, 'r')).toEqual({ kind: 'mapped', body: 'D', templateKey: '$default' });
+  });
+
+  test('GIVEN integration response keys WHEN a status code is selected THEN a /regex/ must match the whole code, a plain key equals it, $default catches the rest', () => {
+    // GIVEN
+    const responses = [{ key: '$default', templates: {} }, { key: '/2\\d\\d/', templates: {} }, { key: '404', templates: {} }, { key: '/5/', templates: {} }];
+
+    // WHEN / THEN
+    expect(selectIntegrationResponse(responses, 201)?.key).toBe('/2\\d\\d/');
+    expect(selectIntegrationResponse(responses, 404)?.key).toBe('404');
+    expect(selectIntegrationResponse(responses, 500)?.key).toBe('$default');
+    expect(selectIntegrationResponse(responses.slice(1), 500)).toBeUndefined();
+  });
+
+  test('GIVEN integration responses WHEN none matches, none exist, or the template is chosen by ${integration.response.statuscode} THEN the message fails, the body passes, or that template renders', () => {
+    // GIVEN
+    const backend = { statusCode: 409, body: '{"why":"taken"}' };
+
+    // WHEN / THEN
+    expect(mapResponse(integration({ responses: [{ key: '/2\\d\\d/', templates: { $default: 'ok' } }] }), backend, vars, 'r'))
+      .toEqual({ kind: 'failed', reason: expect.stringMatching(/no integration response of S\/I matches status 409 .*No match for output mapping/) });
+    expect(mapResponse(integration({}), backend, vars, 'r')).toEqual({ kind: 'reply', body: backend.body });
+    const byStatus = integration({ responses: [{ key: '$default', templateSelectionExpression: '${integration.response.statuscode}', templates: { 409: 'conflict: $input.path(\'$.why\')', $default: 'other' } }] });
+    expect(mapResponse(byStatus, backend, vars, 'r')).toEqual({ kind: 'reply', body: 'conflict: taken' });
+    expect(mapResponse(byStatus, { statusCode: 500, body: '{}' }, vars, 'r')).toEqual({ kind: 'reply', body: 'other' });
+  });
+
+  test('GIVEN AWS integration URIs and an SQS query-protocol body WHEN parsed THEN service, kind and the JSON-protocol input come out', () => {
+    expect(parseAwsUri('arn:aws:apigateway:eu-west-1:sqs:path/123456789012/inbox', 'us-east-1')).toEqual({ region: 'eu-west-1', service: 'sqs', kind: 'path', value: '123456789012/inbox' });
+    expect(parseAwsUri('arn:aws:apigateway::dynamodb:action/PutItem', 'us-east-1')).toEqual({ region: 'us-east-1', service: 'dynamodb', kind: 'action', value: 'PutItem' });
+    expect(parseAwsUri('arn:aws:lambda:us-east-1:1:function:f', 'us-east-1')).toBeUndefined();
+    expect(sqsQueryToJson('Action=SendMessage&MessageBody=a+b%26c&DelaySeconds=5&MessageAttribute.1.Name=kind&MessageAttribute.1.Value.DataType=String&MessageAttribute.1.Value.StringValue=chat', 'https://sqs.us-east-1.amazonaws.com/1/q'))
+      .toEqual({ action: 'SendMessage', input: { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/q', MessageBody: 'a b&c', DelaySeconds: 5, MessageAttributes: { kind: { DataType: 'String', StringValue: 'chat' } } } });
+    expect(sqsQueryToJson('Action=DeleteQueue', 'u')).toEqual({ error: expect.stringMatching(/translates Action=SendMessage, not Action=DeleteQueue/) });
   });
 });

@@ -41,7 +41,7 @@ export function mapRequest(integration: IntegrationModel, body: string, variable
   const chosen = Object.prototype.hasOwnProperty.call(templates, key) ? key : Object.prototype.hasOwnProperty.call(templates, '$default') ? '$default' : undefined;
   if (chosen !== undefined) {
     const name = `request template ${JSON.stringify(chosen)} of integration ${integration.id} (route ${routeKey})`;
-    return { kind: 'mapped', body: renderTemplate(templates[chosen], variables, name), templateKey: chosen };
+    return { kind: 'mapped', body: renderTemplate(templates[chosen], { ...variables, body }, name), templateKey: chosen };
   }
   const hasTemplates = Object.keys(templates).length > 0;
   const passes = integration.passthroughBehavior === 'WHEN_NO_MATCH' || (integration.passthroughBehavior === 'WHEN_NO_TEMPLATES' && !hasTemplates);
