@@ -54,6 +54,69 @@ type ErrorKind = 'gone' | 'throttled' | 'too-large' | 'transient' | 'other';
 const RETRYABLE_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED']);
 const NETWORK_ERROR_TEXT = /\b(?:ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|TimeoutError)\b|socket hang up/;
 
+/** The frame as UTF-8 bytes, checked against the post limit before any request. */
+function encode(data: string): Uint8Array {
+  const bytes = Buffer.from(data, 'utf8');
+  if (bytes.length > MAX_POST_BYTES) throw new MessageTooLargeError(bytes.length);
+  return bytes;
+}
+
+/**
+ * Hands out the connection ids of a paged source one at a time to concurrent callers. When a page is taken,
+ * the next one is requested at once (read-ahead of one page); a caller that finds the current page used up
+ * waits for that read. A source that throws rejects every waiting `next()` with its error.
+ */
+class PageCursor {
+  private readonly pages: AsyncIterator<readonly string[]> | Iterator<readonly string[]>;
+  private page: readonly string[] = [];
+  private index = 0;
+  private ahead: Promise<IteratorResult<readonly string[]>> | undefined;
+  private done = false;
+
+  constructor(source: AsyncIterable<readonly string[]> | Iterable<readonly string[]>) {
+    this.pages = Symbol.asyncIterator in source
+      ? (source as AsyncIterable<readonly string[]>)[Symbol.asyncIterator]()
+      : (source as Iterable<readonly string[]>)[Symbol.iterator]();
+  }
+
+  /** Requests the first page (and so surfaces a source that fails at once). */
+  async prime(): Promise<void> {
+    this.readAhead();
+    await this.ahead;
+  }
+
+  /** The next connection id, or undefined when every page has been handed out. */
+  async next(): Promise<string | undefined> {
+    while (this.index >= this.page.length) {
+      if (this.done) return undefined;
+      if (!this.ahead) this.readAhead();
+      const pending = this.ahead!;
+      const result = await pending;
+      // Another caller may have taken this page while we waited: only the first one moves the cursor.
+      if (this.ahead === pending) {
+        this.ahead = undefined;
+        if (result.done) {
+          this.done = true;
+          return undefined;
+        }
+        this.page = result.value;
+        this.index = 0;
+        this.readAhead();
+      }
+    }
+    return this.page[this.index++];
+  }
+
+  private readAhead(): void {
+    if (this.ahead || this.done) return;
+    const read = Promise.resolve(this.pages.next());
+    // A read that fails while every worker is still posting must not be an unhandled rejection (which ends a
+    // Lambda process); the worker that awaits it next gets the error.
+    read.catch(() => undefined);
+    this.ahead = read;
+  }
+}
+
 function classify(err: unknown): ErrorKind {
   const e = (typeof err === 'object' && err !== null ? err : {}) as {
     name?: unknown;
@@ -103,11 +166,42 @@ export class Messenger {
    * On 410 the records of `connectionId` (the one posted to) are removed before resolving `'gone'`.
    */
   async post(connectionId: string, data: string): Promise<PostOutcome> {
-    const bytes = Buffer.byteLength(data, 'utf8');
-    if (bytes > MAX_POST_BYTES) throw new MessageTooLargeError(bytes);
+    return this.postBytes(connectionId, encode(data));
+  }
+
+  /**
+   * Posts one frame to many connections with at most `concurrency` posts in flight, consuming the targets page
+   * by page. Every post settles on its own (one failure stops nothing); returns the counts.
+   *
+   * The frame is encoded once and the same bytes go to every recipient. `concurrency` workers take the next
+   * connection id from the current page as soon as their post settles, and the next page is requested when
+   * the current one is taken, so posting does not stop while a page is read. At most two pages are held at a
+   * time (the one being posted and the one read ahead): memory does not grow with the audience.
+   */
+  async fanOut(targets: AsyncIterable<readonly string[]> | Iterable<readonly string[]>, data: string): Promise<FanOutCounts> {
+    const bytes = encode(data);
+    const counts = { delivered: 0, gone: 0, failed: 0 };
+    const cursor = new PageCursor(targets);
+    const worker = async (): Promise<void> => {
+      for (let connectionId = await cursor.next(); connectionId !== undefined; connectionId = await cursor.next()) {
+        try {
+          counts[await this.postBytes(connectionId, bytes)]++;
+        } catch (err) {
+          counts.failed++;
+          this.log.warn('post_failed', { connectionId, ...describeError(err) });
+        }
+      }
+    };
+    // Start the first page's read before the workers, so a failing page source rejects once, here.
+    await cursor.prime();
+    await Promise.all(Array.from({ length: this.concurrency }, worker));
+    return counts;
+  }
+
+  private async postBytes(connectionId: string, data: Uint8Array): Promise<PostOutcome> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(data, 'utf8') }));
+        await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
         return 'delivered';
       } catch (err) {
         const kind = classify(err);
@@ -124,38 +218,6 @@ export class Messenger {
         return 'failed';
       }
     }
-  }
-
-  /**
-   * Posts one frame to many connections with at most `concurrency` posts in flight, consuming the targets page
-   * by page. Every post settles on its own (one failure stops nothing); returns the counts.
-   */
-  async fanOut(targets: AsyncIterable<readonly string[]> | Iterable<readonly string[]>, data: string): Promise<FanOutCounts> {
-    const bytes = Buffer.byteLength(data, 'utf8');
-    if (bytes > MAX_POST_BYTES) throw new MessageTooLargeError(bytes);
-    const counts = { delivered: 0, gone: 0, failed: 0 };
-    const inFlight = new Set<Promise<void>>();
-    const start = (connectionId: string) => {
-      const settled: Promise<void> = this.post(connectionId, data).then(
-        (outcome) => {
-          counts[outcome]++;
-        },
-        (err: unknown) => {
-          counts.failed++;
-          this.log.warn('post_failed', { connectionId, ...describeError(err) });
-        },
-      );
-      const tracked = settled.finally(() => inFlight.delete(tracked));
-      inFlight.add(tracked);
-    };
-    for await (const page of targets) {
-      for (const connectionId of page) {
-        while (inFlight.size >= this.concurrency) await Promise.race(inFlight);
-        start(connectionId);
-      }
-    }
-    await Promise.all(inFlight);
-    return counts;
   }
 
   /** Exponential backoff with "equal jitter": half fixed, half random. */

@@ -8,6 +8,7 @@
  * Comments name the mutant each test was written to kill ("kills: ...").
  */
 import { createServer, Server, Socket } from 'node:net';
+import { createServer as createHttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import {
   ApiGatewayManagementApiClient,
   ForbiddenException,
@@ -17,13 +18,15 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { createLogger } from '../../../lambda/runtime/log';
-import { createManagementClient } from '../../../lambda/runtime/management-client';
+import { createManagementClient, MANAGEMENT_MAX_SOCKETS } from '../../../lambda/runtime/management-client';
 import { MAX_POST_BYTES, MessageTooLargeError, Messenger, MessengerOptions } from '../../../lambda/runtime/messenger';
 import { TEST_CREDENTIALS } from '../support/local-dynamodb';
 
 /** A stand-in for the SDK client's `send`: answers each call from a script (an error to throw, or success). */
 class ScriptedClient {
   readonly sent: Array<{ connectionId: string; data: Buffer }> = [];
+  /** The `Data` objects as given to the SDK (not copies). */
+  readonly given: unknown[] = [];
   inFlight = 0;
   maxInFlight = 0;
   private gate: Promise<void> | undefined;
@@ -42,6 +45,7 @@ class ScriptedClient {
   async send(command: PostToConnectionCommand): Promise<object> {
     const connectionId = command.input.ConnectionId as string;
     this.sent.push({ connectionId, data: Buffer.from(command.input.Data as Uint8Array) });
+    this.given.push(command.input.Data);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
@@ -361,4 +365,122 @@ describe('Messenger.fanOut', () => {
     expect(await m.fanOut(pages, 'x')).toEqual({ delivered: 3, gone: 0, failed: 0 });
     expect(client.sent.map((s) => s.connectionId).sort()).toEqual(['a', 'b', 'c']);
   });
+
+  test('GIVEN a paged source and every post held WHEN fanned out THEN the next page is read while one is posted, never two ahead', async () => {
+    // GIVEN a source that records each page it reads, and one post at a time, held
+    const reads: number[] = [];
+    const pages = (async function* () {
+      for (const [i, page] of [['a', 'b'], ['c', 'd'], ['e']].entries()) {
+        reads.push(i + 1);
+        yield page;
+      }
+    })();
+    const client = new ScriptedClient(() => undefined);
+    client.hold();
+    const { m } = messengerFor(client, { concurrency: 1 });
+    // WHEN
+    const done = m.fanOut(pages, 'x');
+    await new Promise((resolve) => setImmediate(resolve));
+    const whileHeld = { sent: client.sent.map((s) => s.connectionId), reads: [...reads] };
+    client.open();
+    const counts = await done;
+    // THEN page 2 was read while 'a' was in flight, page 3 not yet (kills: the read-ahead after a page is taken
+    // removed (reads [1]), reading without waiting for the page to be taken (reads [1,2,3]))
+    expect(whileHeld).toEqual({ sent: ['a'], reads: [1, 2] });
+    expect(counts).toEqual({ delivered: 5, gone: 0, failed: 0 });
+    expect(client.sent.map((s) => s.connectionId)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  test('GIVEN 3 posts in flight and pages of 1 WHEN each page is taken by another worker THEN every id is posted exactly once', async () => {
+    // GIVEN many small pages and more workers than ids per page: workers wait on the same read
+    const ids = Array.from({ length: 25 }, (_, i) => `c${i}`);
+    const pages = (async function* () {
+      for (const id of ids) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yield [id];
+      }
+    })();
+    const client = new ScriptedClient(() => undefined);
+    const { m } = messengerFor(client, { concurrency: 3 });
+    // WHEN
+    const counts = await m.fanOut(pages, 'x');
+    // THEN (kills: the "only the first waiter moves the cursor" check removed: a page would be taken twice and
+    // one skipped)
+    expect(counts).toEqual({ delivered: 25, gone: 0, failed: 0 });
+    expect(client.sent.map((s) => s.connectionId)).toEqual(ids);
+  });
+
+  test('GIVEN a source whose second page fails WHEN fanned out THEN fanOut rejects with its error; a failing first page rejects before any post', async () => {
+    const failAt = (n: number) => (async function* () {
+      for (let i = 1; ; i++) {
+        if (i === n) throw new Error(`page ${i} could not be read`);
+        yield [`c${i}`];
+      }
+    })();
+    // GIVEN posts held, so the second page fails while nobody waits for it yet
+    const client = new ScriptedClient(() => undefined);
+    client.hold();
+    const { m } = messengerFor(client, { concurrency: 1 });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const rejected = expect(m.fanOut(failAt(2), 'x')).rejects.toThrow(/page 2 could not be read/);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      client.open();
+      // THEN (kills: the read-ahead's rejection left unhandled, which ends the process)
+      await rejected;
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    const before = client.sent.length;
+    await expect(m.fanOut(failAt(1), 'x')).rejects.toThrow(/page 1 could not be read/);
+    expect(client.sent.length).toBe(before);
+  });
+
+  test('GIVEN a sync iterable of pages WHEN fanned out THEN the frame is encoded once: every post gets the same bytes', async () => {
+    const client = new ScriptedClient(() => undefined);
+    const { m } = messengerFor(client, { concurrency: 2 });
+    const text = 'héllo €';
+    // WHEN
+    const counts = await m.fanOut(new Set([['a', 'b'], ['c']]), text);
+    // THEN one Uint8Array object for all three posts, holding the UTF-8 bytes
+    expect(counts).toEqual({ delivered: 3, gone: 0, failed: 0 });
+    expect(new Set(client.given).size).toBe(1);
+    expect(client.sent.map((s) => s.data.toString('utf8'))).toEqual([text, text, text]);
+  });
+});
+
+describe('createManagementClient', () => {
+  test('GIVEN the real client and 60 posts in flight (more than the SDK default agent\'s 50 sockets) WHEN the server answers only once all 60 arrived THEN each has its own socket and all are delivered', async () => {
+    // GIVEN an @connections stand-in that holds every answer until 60 requests are pending at once
+    const held: ServerResponse[] = [];
+    const sockets = new Set<unknown>();
+    const server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+      sockets.add(req.socket);
+      req.resume();
+      req.on('end', () => {
+        held.push(res);
+        if (held.length === 60) for (const r of held.splice(0)) r.writeHead(200, { 'content-type': 'application/json' }).end('');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const client = createManagementClient(`http://127.0.0.1:${port}/prod`, { region: 'us-east-1', credentials: TEST_CREDENTIALS });
+    const { m } = messengerFor(client, { concurrency: 60 });
+    try {
+      // WHEN
+      const counts = await m.fanOut([Array.from({ length: 60 }, (_, i) => `c${i}`)], 'x');
+      // THEN (with 50 sockets, 10 posts would queue behind held answers and this would never finish)
+      expect(counts).toEqual({ delivered: 60, gone: 0, failed: 0 });
+      expect(sockets.size).toBe(60);
+      expect(MANAGEMENT_MAX_SOCKETS).toBeGreaterThanOrEqual(1000);
+      expect(client.config.cacheMiddleware).toBe(true);
+    } finally {
+      client.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 20_000);
 });
