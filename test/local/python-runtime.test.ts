@@ -105,7 +105,10 @@ describe('Python functions under the emulator', () => {
       remainingPositive: true,
       arnIsLambda: true,
       routeKey: 'echo',
+      trustedCertificates: expect.any(Number),
     });
+    // THEN: HTTPS to other hosts still verifies: the bundle is certifi's roots plus the emulator's certificate
+    expect(reply.trustedCertificates).toBeGreaterThan(1);
     // THEN: the item boto3's put_item wrote, in the emulator's table
     const note = await tableEventually(emulator, (items) => items.find((i) => String(i.pk).startsWith('pynote#')), 'the note item');
     expect(note).toEqual(expect.objectContaining({ sk: 'note', text: 'hello from ws', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) }));

@@ -46,7 +46,7 @@ export function missingPythonMessage(fn: FunctionModel, env: NodeJS.ProcessEnv =
 /**
  * The Node.js-only variables of `lambdaEnvironment` replaced by the Python runtime's: PYTHONPATH (this folder for
  * sitecustomize.py, then the code folder, as Lambda puts /var/task on the path), unbuffered output (each print reaches
- * the log when it is written), and the emulator's certificate for botocore (AWS_CA_BUNDLE) and requests.
+ * the log when it is written), and the emulator's certificate for botocore and requests (WSGATE_CA_FILE).
  */
 export function pythonEnvironment(nodeEnv: Record<string, string>, fn: FunctionModel, endpoints: LocalEndpoints): Record<string, string> {
   const env = { ...nodeEnv };
@@ -55,10 +55,8 @@ export function pythonEnvironment(nodeEnv: Record<string, string>, fn: FunctionM
   env.PYTHONUNBUFFERED = '1';
   env.PYTHONDONTWRITEBYTECODE = '1';
   env.LAMBDA_RUNTIME_DIR = __dirname;
-  if (endpoints.caFile) {
-    env.AWS_CA_BUNDLE = endpoints.caFile;
-    env.REQUESTS_CA_BUNDLE = endpoints.caFile;
-  }
+  // sitecustomize.py sets AWS_CA_BUNDLE / REQUESTS_CA_BUNDLE to certifi's roots plus this certificate.
+  if (endpoints.caFile) env.WSGATE_CA_FILE = endpoints.caFile;
   return env;
 }
 

@@ -3,12 +3,37 @@ Imported at start by every Python function process of the wsgate emulator (this 
 connections to the emulator's hosts (`<apiId>.execute-api.<region>.amazonaws.com`, the events' domainName, and the
 other hosts the emulator answers) go to the emulator on 127.0.0.1, so an unmodified handler's boto3
 `apigatewaymanagementapi` client reaches the local @connections endpoint. Only the address lookup changes: TLS SNI
-and the Host header keep the original name, and AWS_CA_BUNDLE / REQUESTS_CA_BUNDLE trust the emulator's certificate.
+and the Host header keep the original name. AWS_CA_BUNDLE / REQUESTS_CA_BUNDLE point at a bundle of certifi's
+roots plus the emulator's certificate (WSGATE_CA_FILE), so HTTPS to other hosts still verifies.
 
 WSGATE_REDIRECT_HOSTS: comma-separated host names, `*.` wildcards allowed; WSGATE_REDIRECT_PORT: emulator port.
 """
+import hashlib
 import os
 import socket
+import tempfile
+
+
+def _trust_emulator():
+    ca_file = os.environ.get("WSGATE_CA_FILE")
+    if not ca_file or not os.path.exists(ca_file):
+        return
+    bundle = ca_file
+    try:
+        import certifi  # botocore and requests verify against it when no bundle is set
+
+        with open(certifi.where(), "rb") as roots, open(ca_file, "rb") as local:
+            data = roots.read() + b"\n" + local.read()
+        bundle = os.path.join(tempfile.gettempdir(), "wsgate-ca-%s.pem" % hashlib.sha256(data).hexdigest()[:16])
+        if not os.path.exists(bundle):
+            partial = "%s.%d" % (bundle, os.getpid())
+            with open(partial, "wb") as out:
+                out.write(data)
+            os.replace(partial, bundle)
+    except Exception:  # noqa: BLE001 - without certifi, only the emulator's certificate is trusted
+        bundle = ca_file
+    os.environ.setdefault("AWS_CA_BUNDLE", bundle)
+    os.environ.setdefault("REQUESTS_CA_BUNDLE", bundle)
 
 
 def _install():
@@ -43,4 +68,5 @@ def _install():
     socket.getaddrinfo = getaddrinfo
 
 
+_trust_emulator()
 _install()
