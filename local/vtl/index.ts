@@ -7,7 +7,7 @@
  * `renderTemplate` never lets an engine error escape as anything but a `TemplateError` naming the template and,
  * when the engine knows it, the line: the gateway logs it and sends the client the Internal server error frame.
  */
-import { render } from 'velocityjs';
+import { Compile, parse } from 'velocityjs';
 
 /** A template that cannot be parsed or whose evaluation failed. `message` names the template and the line. */
 export class TemplateError extends Error {
@@ -138,6 +138,20 @@ function lineOf(message: string): number | undefined {
   return match ? Number(match[1] ?? match[2]) : undefined;
 }
 
+/** Parsed templates by text (the model's templates: a bounded set; parsing is most of a render's cost). */
+const parsed = new Map<string, ReturnType<typeof parse>>();
+const PARSED_MAX = 1000;
+
+function astOf(template: string): ReturnType<typeof parse> {
+  let ast = parsed.get(template);
+  if (!ast) {
+    ast = parse(template);
+    if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value!);
+    parsed.set(template, ast);
+  }
+  return ast;
+}
+
 /**
  * Renders one mapping template. `name` says which template it is (route, integration, key) for error messages.
  * Throws only TemplateError.
@@ -150,7 +164,7 @@ export function renderTemplate(template: string, variables: TemplateVariables, n
     stageVariables: { ...variables.stageVariables },
   };
   try {
-    return render(template, context, {}, { escape: false });
+    return new Compile(astOf(template), { escape: false }).render(context, {});
   } catch (e) {
     // velocityjs appends `on {reference} at L/N {line}:{column}` to the message of an error thrown while evaluating.
     const raw = e instanceof Error ? e.message : String(e);
