@@ -12,7 +12,7 @@ import { LOCAL_API_KEY } from './iam/api-keys';
 import { connectionsBottleneckOf, startEmulator, type EmulatorOptions } from './emulator';
 import { FUNCTIONS_PATH } from './gateway/function-endpoints';
 import { PORT_DEFAULT } from './gateway/gateway';
-import { runSynth, watchAndSynth, watchAssembly, watchPlan, type WatchPlan } from './watch/watch';
+import { assemblyIsStale, runSynth, watchAndSynth, watchAssembly, watchPlan, type WatchPlan } from './watch/watch';
 
 export { watchAssembly } from './watch/watch';
 
@@ -352,8 +352,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`wsgate: ${(err as Error).message}\n`);
       return 2;
     }
-    if (plan.mode === 'synth' && !fs.existsSync(path.join(command.options.assemblyDir, 'manifest.json'))) {
-      process.stdout.write(`[watch] no assembly in ${command.options.assemblyDir} yet: synthesizing (${plan.command})\n`);
+    if (plan.mode === 'synth' && assemblyIsStale(plan, command.options.assemblyDir)) {
+      process.stdout.write(`[watch] ${command.options.assemblyDir} is missing or older than the app's files: synthesizing (${plan.command})\n`);
       const first = await runSynth(plan, command.options.assemblyDir);
       if (!first.ok) {
         process.stderr.write(`wsgate: the app's synth failed (exit ${first.exitCode ?? 'error'}):\n${first.output}\n`);

@@ -25,6 +25,9 @@ function summary(r: BenchResults): string {
   const rows: string[][] = [];
   const synth = measured(r.synth);
   if (synth) rows.push(['synth: example app ÷ empty stack', `≤ ${times(synth.targetRatio)}`, times(synth.ratioToFloor.chatApp), verdict(synth.chatMeetsTarget)]);
+  if (synth?.ratioToL2Baseline !== undefined && synth.l2TargetRatio !== undefined) {
+    rows.push(['synth: example app ÷ hand-written L2 baseline', `≤ ${times(synth.l2TargetRatio)}`, times(synth.ratioToL2Baseline), verdict(synth.chatMeetsL2Target === true)]);
+  }
   const h = measured(r.handlers);
   if (h) {
     const largest = Object.entries(h.bundleSizes).sort((a, b) => b[1].bytes - a[1].bytes)[0];
@@ -39,6 +42,14 @@ function summary(r: BenchResults): string {
     for (const c of f.cases.filter((x) => x.variant === 'wsgate')) {
       rows.push([`fan-out ${c.kind}, N = ${num(c.n)}: delivered exactly once`, `${num(c.n)}, 0 lost, 0 duplicates`, `worst run ${num(c.delivered.min)}`, verdict(c.exact)]);
     }
+  }
+  const enforcement = measured(r.echo)?.enforcement;
+  if (enforcement) {
+    // Issue 11: no slowdown of the echo benchmark beyond 10 % with enforcement on.
+    const p50 = enforcement.ratios.p50;
+    const rate = enforcement.ratios.concurrentPerSecond;
+    rows.push(['echo: enforcement on ÷ off, p50 latency', '≤ 1.10×', times(p50), verdict(p50 <= 1.1)]);
+    rows.push(['echo: enforcement on ÷ off, round trips/s (8 clients)', `≥ ${times(1 / 1.1)}`, times(rate), verdict(rate >= 1 / 1.1)]);
   }
   const w = measured(r.watch);
   if (w) rows.push(['--watch: edit-to-next-invocation ÷ app synth', `≤ ${times(w.targetRatio)}`, times(w.ratioToAppSynth), verdict(w.meetsTarget)]);

@@ -6,6 +6,7 @@ import { kib, num, spread, table, times, verdict } from './format';
 const SYNTH_LABELS: Record<string, string> = {
   emptyStack: 'empty stack (floor)',
   chatApp: 'example chat app (`bin/chat.ts`)',
+  l2ChatApp: 'same topology hand-written with L2 constructs, prebuilt bundles (baseline, bench only)',
   nodejsFunctionChatApp: 'same topology with `NodejsFunction` (bench only)',
 };
 
@@ -25,6 +26,14 @@ export function synthSection(r: SynthResult): string {
   const phaseRows = Object.keys(r.summaryMs).map((k) => [SYNTH_LABELS[k] ?? k, ...phases.map((p) => num(r.phaseMedianMs?.[k]?.[p] ?? Number.NaN))]);
   return [
     `Target: the example app at most ${times(r.targetRatio)} the empty stack. Result: ${times(r.ratioToFloor.chatApp)}, ${verdict(r.chatMeetsTarget)}.`,
+    ...(r.ratioToL2Baseline !== undefined && r.l2TargetRatio !== undefined
+      ? [
+        '',
+        `Target: the example app at most ${times(r.l2TargetRatio)} the same topology hand-written with aws-cdk-lib L2 constructs and the same ` +
+          `prebuilt bundles (what a team would write without wsgate; bench/synth/l2-chat-stack.ts). Result: ${times(r.ratioToL2Baseline)}, ` +
+          `${verdict(r.chatMeetsL2Target === true)}.`,
+      ]
+      : []),
     '',
     table(['app', `median ms (min–max), ${r.rounds} runs`, '× floor', 'resources', 'validation report'], rows),
     '',

@@ -19,7 +19,7 @@ import { Construct } from 'constructs';
 /** The repository root, found from wherever this file was compiled to. */
 function repositoryRoot(): string {
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'lambda', 'handlers')) && fs.existsSync(path.join(dir, 'package-lock.json'))) return dir;
+    if (fs.existsSync(path.join(dir, 'lambda', 'gateway', 'handlers')) && fs.existsSync(path.join(dir, 'package-lock.json'))) return dir;
   }
   throw new Error(`nodejs-chat-stack: no repository root above ${__dirname}`);
 }

@@ -1,8 +1,9 @@
 /**
  * Synth benchmark: a fresh `node` process synthesizes an app into an empty output folder.
- * Floor: an empty aws-cdk-lib stack; compared: the example chat app (bin/chat.ts) and the same topology with
- * NodejsFunction handlers (bench/synth/nodejs-chat-stack.ts). All three are precompiled to JS the same way
- * and run with `@aws-cdk/core:validateAgainstDefaultRules: true`.
+ * Floor: an empty aws-cdk-lib stack; compared: the example chat app (bin/chat.ts), the same topology hand-written
+ * with L2 constructs and the same prebuilt bundles (bench/synth/l2-chat-stack.ts: the "without wsgate" baseline of
+ * the abstraction-cost ratio) and with NodejsFunction handlers (bench/synth/nodejs-chat-stack.ts). All are
+ * precompiled to JS the same way and run with `@aws-cdk/core:validateAgainstDefaultRules: true`.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -14,6 +15,8 @@ import { ratio, summarize, Summary } from '../lib/stats';
 import { timeProcess } from '../lib/timing';
 
 export const SYNTH_TARGET_RATIO = 1.25;
+/** The example app over the hand-written L2 baseline: what the abstraction itself costs. */
+export const SYNTH_L2_TARGET_RATIO = 1.1;
 /**
  * The slow-synth threshold at 0 makes aws-cdk-lib write its phase timers (CDK_PERF_COUNTERS_FILE) on every synth,
  * not only on synths slower than 10 s per stack; it is set for every app alike.
@@ -31,6 +34,10 @@ export interface SynthResult {
   readonly ratioToFloor: Record<string, number>;
   readonly targetRatio: number;
   readonly chatMeetsTarget: boolean;
+  /** Example app median over the hand-written L2 baseline's median (absent in results from before the baseline). */
+  readonly ratioToL2Baseline?: number;
+  readonly l2TargetRatio?: number;
+  readonly chatMeetsL2Target?: boolean;
   /** Resources in each synthesized template, and whether a validation report was written. */
   readonly templates: Record<string, { resources: number; validationReport: boolean }>;
   /** aws-cdk-lib's own phase timers per run (CDK_PERF_COUNTERS_FILE, as the CDK CLI sets it), ms. */
@@ -62,6 +69,7 @@ export async function runSynth(): Promise<SynthResult> {
   const apps: Record<string, string> = {
     emptyStack: jsOf(path.join(BENCH, 'synth', 'empty-app.ts')),
     chatApp: jsOf(path.join(ROOT, 'bin', 'chat.ts')),
+    l2ChatApp: jsOf(path.join(BENCH, 'synth', 'l2-chat-app.ts')),
     nodejsFunctionChatApp: jsOf(path.join(BENCH, 'synth', 'nodejs-chat-app.ts')),
   };
   const outRoot = path.join(WORK, 'synth-out');
@@ -113,6 +121,9 @@ export async function runSynth(): Promise<SynthResult> {
     ratioToFloor,
     targetRatio: SYNTH_TARGET_RATIO,
     chatMeetsTarget: ratioToFloor.chatApp <= SYNTH_TARGET_RATIO,
+    ratioToL2Baseline: ratio(summaryMs.chatApp.median, summaryMs.l2ChatApp.median),
+    l2TargetRatio: SYNTH_L2_TARGET_RATIO,
+    chatMeetsL2Target: ratio(summaryMs.chatApp.median, summaryMs.l2ChatApp.median) <= SYNTH_L2_TARGET_RATIO,
     templates,
     phaseSamplesMs,
     phaseMedianMs,
