@@ -48,24 +48,51 @@ export function fanoutSection(r: FanoutResult): string {
   ].join('\n');
 }
 
+const ECHO_TARGETS = [
+  ['bare', 'bare `ws` echo server (floor)'],
+  ['emulator', 'emulator, `echo` route (bench app)'],
+  ['enforcementOff', 'emulator, enforcement off (`--no-iam --no-throttle`)'],
+  ['enforcementOn', 'emulator, enforcement on (IAM, stage and `@connections` buckets)'],
+] as const;
+
+/** Slowdown in percent from an on ÷ off ratio: > 1 is slower for a time, < 1 is slower for a rate. */
+function slowdown(r: number | undefined, kind: 'time' | 'rate'): string {
+  if (r === undefined || !Number.isFinite(r)) return 'n/a';
+  const pct = kind === 'time' ? (r - 1) * 100 : (1 / r - 1) * 100;
+  return `${pct >= 0 ? '+' : ''}${num(pct, 1)} %`;
+}
+
 export function echoSection(r: EchoResult): string {
-  const rows = (['bare', 'emulator'] as const).map((k) => {
-    const s = r.summary[k];
+  const rows = ECHO_TARGETS.filter(([k]) => r.summary[k]).map(([k, label]) => {
+    const s = r.summary[k]!;
     return [
-      k === 'bare' ? 'bare `ws` echo server (floor)' : 'emulator, `echo` route',
+      label,
+      s.connectMs ? spread(s.connectMs, 2, ' ms') : 'n/a',
       spread(s.p50Ms, 2, ' ms'),
       spread(s.p99Ms, 2, ' ms'),
       spread(s.sequentialPerSecond, 0),
       spread(s.concurrentPerSecond, 0),
     ];
   });
+  const e = r.enforcement;
   return [
-    table(['target', 'p50 latency', 'p99 latency', 'round trips/s, 1 client', `round trips/s, ${r.concurrentClients} clients`], rows),
+    table(['target', 'handshake, median of a run', 'p50 latency', 'p99 latency', 'round trips/s, 1 client', `round trips/s, ${r.concurrentClients} clients`], rows),
     '',
     `Emulator ÷ floor (medians): p50 ${times(r.ratios.p50)}, p99 ${times(r.ratios.p99)}, ` +
       `throughput ${times(r.ratios.sequentialPerSecond)} with 1 client and ${times(r.ratios.concurrentPerSecond)} with ${r.concurrentClients}.`,
+    ...(e
+      ? [
+          '',
+          `Enforcement on ÷ off (medians; issue 11's target: no slowdown beyond 10 %): ` +
+            `p50 ${times(e.ratios.p50)} (${slowdown(e.ratios.p50, 'time')}), p99 ${times(e.ratios.p99)} (${slowdown(e.ratios.p99, 'time')}), ` +
+            `throughput ${times(e.ratios.sequentialPerSecond)} with 1 client (${slowdown(e.ratios.sequentialPerSecond, 'rate')}) and ` +
+            `${times(e.ratios.concurrentPerSecond)} with ${r.concurrentClients} (${slowdown(e.ratios.concurrentPerSecond, 'rate')}); ` +
+            `handshake ${times(e.ratios.connect ?? Number.NaN)} (${slowdown(e.ratios.connect, 'time')}). Method: ${e.method}.`,
+        ]
+      : []),
     '',
-    `${r.rounds} runs per target after ${r.warmupRounds} warm-up; per run ${num(r.latencyRoundTrips)} sequential round trips ` +
-      `(latency) and ${num(r.concurrentRoundTrips)} over ${r.concurrentClients} closed-loop clients (throughput). Method: ${r.method}.`,
+    `${r.rounds} runs per target after ${r.warmupRounds} warm-up; per run ${r.connectsPerRun ? `${num(r.connectsPerRun)} handshakes one after another, ` : ''}` +
+      `${num(r.latencyRoundTrips)} sequential round trips (latency) and ${num(r.concurrentRoundTrips)} over ${r.concurrentClients} closed-loop clients ` +
+      `(throughput); the targets alternate run by run on a machine shared with other work (load average in the section header). Method: ${r.method}.`,
   ].join('\n');
 }
