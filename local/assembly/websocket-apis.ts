@@ -17,7 +17,7 @@ const DEFAULT_ROUTE_SELECTION = '$request.body.action';
 const TEMPLATED_TYPES = new Set(['MOCK', 'HTTP_PROXY', 'HTTP', 'AWS']);
 const PASSTHROUGH_BEHAVIORS = new Set(['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER']);
 
-type ReadIntegration = { functionId?: string; unsupported?: string; timeoutMs?: number; integration?: IntegrationModel };
+type ReadIntegration = { functionId?: string; unsupported?: string; timeoutMs?: number; integration?: IntegrationModel; warning?: string };
 
 /** Finds a function of the assembly by ARN (qualifier ignored) or name. */
 export type FunctionLookup = (arnOrName: string) => FunctionModel | undefined;
@@ -63,7 +63,9 @@ export function readWebSocketApis(resolver: StackResolver, lookup: FunctionLooku
     }
     const integrations = new Map<string, ReadIntegration>();
     for (const [id, r] of ofType('AWS::ApiGatewayV2::Integration').filter(belongs)) {
-      integrations.set(idOf(id), readIntegration(resolver, id, r.Properties ?? {}, lookup, integrationResponses.get(idOf(id)) ?? []));
+      const integration = readIntegration(resolver, id, r.Properties ?? {}, lookup, integrationResponses.get(idOf(id)) ?? []);
+      if (integration.warning) warnings.push(integration.warning);
+      integrations.set(idOf(id), integration);
     }
     const models = new Map<string, { name: string; schema: unknown } | string>();
     for (const [id, r] of ofType('AWS::ApiGatewayV2::Model').filter(belongs)) {
@@ -254,7 +256,7 @@ function readIntegration(
   }
   const uri = typeof p.IntegrationUri === 'string' ? p.IntegrationUri : undefined;
   if (type !== 'MOCK' && !uri) return { unsupported: `${label}: a ${type} integration needs IntegrationUri` };
-  if ((type === 'HTTP' || type === 'HTTP_PROXY') && !/^https?:\/\//.test(uri!)) {
+  if ((type === 'HTTP' || type === 'HTTP_PROXY') && !/^(https?:\/\/|\$\{stageVariables\.)/.test(uri!)) {
     return { unsupported: `${label}: IntegrationUri ${uri} of a ${type} integration is not an http(s) URL` };
   }
   if (type === 'AWS' && !/^arn:[^:]+:apigateway:[^:]*:[^:]+:(path|action)\/.+$/.test(uri!)) {
@@ -263,6 +265,9 @@ function readIntegration(
   const passthrough = typeof p.PassthroughBehavior === 'string' ? p.PassthroughBehavior : 'WHEN_NO_MATCH';
   if (!PASSTHROUGH_BEHAVIORS.has(passthrough)) return { unsupported: `${label}: PassthroughBehavior ${passthrough} is not WHEN_NO_MATCH, WHEN_NO_TEMPLATES or NEVER` };
   const { role } = p.CredentialsArn !== undefined ? roleOf(resolver, resolver, props.CredentialsArn) : { role: undefined };
+  const warning = type === 'AWS' && !role
+    ? `${label}: ${p.CredentialsArn === undefined ? 'no CredentialsArn' : `CredentialsArn ${String(p.CredentialsArn)} is not a role of the assembly`}; its AWS calls are signed with the developer key and not IAM-checked`
+    : undefined;
   const integration: IntegrationModel = {
     id: label,
     type,
@@ -277,7 +282,7 @@ function readIntegration(
     responses,
     ...timeoutMs,
   };
-  return { integration, ...timeoutMs };
+  return { integration, ...timeoutMs, ...(warning ? { warning } : {}) };
 }
 
 function readAuthorizer(resolver: StackResolver, logicalId: string, props: Record<string, unknown>, lookup: FunctionLookup): AuthorizerModel | string {

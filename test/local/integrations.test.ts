@@ -22,6 +22,7 @@ import { scanTable } from './support/emulator-kit';
 let workDir: string;
 let emulator: RunningEmulator;
 let backend: http.Server;
+let deadPort: number;
 const backendRequests: Array<{ method: string; url: string; contentType?: string; headers: http.IncomingHttpHeaders; body: string }> = [];
 const gatewayLog: string[] = [];
 const clients: QueuedClient[] = [];
@@ -40,7 +41,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', () => resolve()));
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-integrations-'));
-  synthIntegrationsApp(path.join(workDir, 'cdk.out'), `http://127.0.0.1:${(backend.address() as AddressInfo).port}`);
+  // A port that was free a moment ago and that nothing listens on now.
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+  deadPort = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  synthIntegrationsApp(path.join(workDir, 'cdk.out'), `http://127.0.0.1:${(backend.address() as AddressInfo).port}`, deadPort);
   emulator = await startEmulator({
     assemblyDir: path.join(workDir, 'cdk.out'),
     port: 0,
@@ -76,6 +82,7 @@ describe('the assembly model of non-Lambda integrations', () => {
 
     // THEN
     expect(routes.filter((r) => r.unsupported)).toEqual([]);
+    expect(emulator.warnings.filter((w) => /Integration|not run locally|not IAM-checked/.test(w))).toEqual([]);
     const byKey = Object.fromEntries(routes.map((r) => [r.routeKey, r]));
     expect(byKey.mock.integration).toEqual(expect.objectContaining({
       type: 'MOCK',
@@ -165,6 +172,20 @@ describe('HTTP_PROXY integrations', () => {
     expect(backendRequests.some((r) => r.url === '/hang')).toBe(true);
     client.socket.send(JSON.stringify({ action: 'mock' }));
     expect((await client.nextJson()).route).toBe('mock');
+  });
+  test('GIVEN an HTTP_PROXY URI with ${stageVariables.deadPort} WHEN nothing listens there THEN the client gets Internal server error and the log names the integration and the failure', async () => {
+    // GIVEN
+    const client = await connect();
+    const connectionId = await connectionIdOf(client);
+
+    // WHEN
+    client.socket.send(JSON.stringify({ action: 'offline' }));
+
+    // THEN
+    expect(await client.nextJson()).toEqual({ message: 'Internal server error', connectionId, requestId: expect.any(String) });
+    const line = await eventually(() => gatewayLog.find((l) => l.includes('route offline')), 'the offline log line');
+    expect(line).toMatch(/integration Integrations\/offlineIntegration \(HTTP_PROXY http:\/\/127\.0\.0\.1:\$\{stageVariables\.deadPort\}\/\) failed: fetch failed \(.*ECONNREFUSED 127\.0\.0\.1:\d+\)/);
+    expect(line).toContain(`ECONNREFUSED 127.0.0.1:${deadPort}`);
   });
 });
 
