@@ -25,6 +25,9 @@ export interface WatchResult {
   readonly editToNextInvocationSamples: readonly number[];
   /** The synth step inside each watch round (as the watcher measured it). */
   readonly synthInRoundMs: Summary;
+  readonly synthInRoundSamples?: readonly number[];
+  /** Per round: edit-to-answer minus its synth (settle time, reload, cold start, the message round trip). */
+  readonly beyondSynthMs?: Summary;
   /** The app's command alone (`node app.js` with CDK_OUTDIR), outside the watcher. */
   readonly appSynthMs: Summary;
   readonly appSynthSamples: readonly number[];
@@ -105,6 +108,7 @@ export async function runWatch(quick: boolean): Promise<WatchResult> {
     return replies[replies.length - 1];
   };
   const samples: number[] = [];
+  const beyond: number[] = [];
   try {
     const handler = path.join(dir, 'src', 'handler.js');
     let version = 'v1';
@@ -121,6 +125,7 @@ export async function runWatch(quick: boolean): Promise<WatchResult> {
       if (!reply.includes(`"version":"${next}"`)) throw new Error(`round ${i + 1}: the reply ${reply} is not the new code (${next})`);
       version = next;
       samples.push(ms);
+      beyond.push(ms - rounds[rounds.length - 1].synthMs);
       progress(`watch: round ${i + 1}/${runs}: edit → new code answered in ${ms} ms (synth ${rounds[rounds.length - 1].synthMs} ms)`);
     }
   } finally {
@@ -137,6 +142,8 @@ export async function runWatch(quick: boolean): Promise<WatchResult> {
     editToNextInvocationMs: edit,
     editToNextInvocationSamples: samples,
     synthInRoundMs: summarize(rounds.map((r) => r.synthMs)),
+    synthInRoundSamples: rounds.map((r) => r.synthMs),
+    beyondSynthMs: summarize(beyond),
     appSynthMs: app,
     appSynthSamples: appSynth,
     ...(cdkSummary ? { cdkSynthMs: cdkSummary, cdkSynthSamples: cdkSynth, ratioToCdkSynth: ratio(edit.median, cdkSummary.median) } : {}),
