@@ -22,7 +22,9 @@ export default {
     config: { testMatch: module.tests.map((t) => `<rootDir>/${t}`) },
     enableFindRelatedTests: false,
   },
-  mutate: module.mutate,
+  // WSGATE_MUTATE_ONLY (comma-separated, e.g. `local/iam/sigv4.ts:101-101`) re-checks some lines after new tests;
+  // give it WSGATE_MUTATE_REPORT too so the module's full report stays.
+  mutate: process.env.WSGATE_MUTATE_ONLY ? process.env.WSGATE_MUTATE_ONLY.split(',') : module.mutate,
   coverageAnalysis: 'perTest',
   // Static mutants (module-level constants) would re-run every test for each mutant; they are reported as
   // ignored instead (their count is in the summary).

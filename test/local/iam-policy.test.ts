@@ -176,6 +176,30 @@ describe('PolicyEvaluator: wildcards, malformed statements, labels, near misses 
     expect(p.evaluate('sqs:SendMessage', 'arn:q2').detail).toMatch(/statement P#0 allows sqs:SendMessage only on not arn:q1, arn:q2\)$/);
   });
 
+  test('GIVEN NotAction / NotResource in another case WHEN evaluated THEN NotAction ignores case, NotResource does not', () => {
+    // GIVEN
+    const p = new PolicyEvaluator('role NC', [{ name: 'P', document: { Statement: [
+      { Effect: 'Allow', NotAction: 'DynamoDB:*', Resource: TABLE },
+      { Effect: 'Allow', Action: 'sqs:SendMessage', NotResource: 'arn:aws:sqs:us-east-1:123456789012:q1' },
+    ] } }]);
+    // WHEN / THEN
+    expect(p.evaluate('dynamodb:GetItem', TABLE).allowed).toBe(false);
+    expect(p.evaluate('sqs:SendMessage', 'ARN:AWS:SQS:US-EAST-1:123456789012:Q1')).toEqual({ allowed: true, reason: 'allowed', detail: 'statement P#1' });
+    expect(p.evaluate('sqs:SendMessage', 'arn:aws:sqs:us-east-1:123456789012:q1').allowed).toBe(false);
+    expect(p.evaluate('lambda:InvokeFunction', TABLE)).toEqual({ allowed: true, reason: 'allowed', detail: 'statement P#0' });
+  });
+
+  test('GIVEN a Deny with NotAction WHEN it decides THEN the refusal shows the actions it does not cover', () => {
+    const p = new PolicyEvaluator('role ND', [{ name: 'P', document: { Statement: [
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+      { Effect: 'Deny', NotAction: ['sqs:SendMessage', 'sqs:ReceiveMessage'], Resource: '*' },
+    ] } }]);
+    expect(p.evaluate('sqs:DeleteQueue', 'q')).toEqual({
+      allowed: false, reason: 'explicit deny', detail: 'statement P#1 denies not sqs:SendMessage, sqs:ReceiveMessage on *',
+    });
+    expect(p.evaluate('sqs:SendMessage', 'q').allowed).toBe(true);
+  });
+
   test('GIVEN an Allow of another service on the resource WHEN an action is implicitly denied THEN it is not offered as the near miss', () => {
     // GIVEN
     const p = new PolicyEvaluator('role M', [{ name: 'P', document: { Statement: [
