@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { FunctionInvoker, ThrottleModel, WebSocketApiModel } from '../model';
-import { Connection, GOING_AWAY, type CloseStatus } from './connection';
+import { Connection, GOING_AWAY, MESSAGE_TOO_BIG, type CloseStatus } from './connection';
 import { disconnectEvent, type ConnectionFacts, type HandshakeRequest } from './events';
 import { decideHandshake, type GatewayLog } from './handshake';
 import { rejectUpgrade, sendJson } from './http-responses';
@@ -18,7 +18,7 @@ import { handleMessage, MessageRouter, TokenBucket } from './messages';
 import { SharedPortServer, type TlsIdentity } from './shared-port-server';
 import { StageResolver } from './stage-resolver';
 
-/** Message payload limit: 128 KB → close 1009 (spec §2.4). The 32 KB frame limit is not enforced (spec §9.2 allows the gap). */
+/** Message payload limit: 128 KB → close 1009 (spec §2.4); the 32 KB frame limit is connection.ts's FrameSizeGuard. */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
 export const IDLE_TIMEOUT_MS_DEFAULT = 10 * 60 * 1000;
 export const MAX_DURATION_MS_DEFAULT = 2 * 60 * 60 * 1000;
@@ -145,11 +145,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     accountId: api.accountId,
   });
 
-  const register = (ws: WebSocket, api: WebSocketApiModel, facts: ConnectionFacts, authorizer: Record<string, unknown> | undefined): void => {
+  const register = (ws: WebSocket, raw: Duplex, api: WebSocketApiModel, facts: ConnectionFacts, authorizer: Record<string, unknown> | undefined): void => {
     const connection = new Connection(ws, api, facts, authorizer, timeouts);
+    connection.guardFrames(raw);
     connections.set(facts.connectionId, connection);
     const router = routers.get(api)!;
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      // Nothing is routed once the server closes the connection (an oversize frame, idle, DeleteConnection).
+      if (!connection.isOpen) return;
       if (isBinary) {
         // Binary frames close the connection with 1003 (spec §2.4); the reason text is [UNCONFIRMED].
         connection.closeFromServer({ code: 1003, reason: 'Binary frames are not supported' });
@@ -160,7 +163,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
     ws.on('error', (err: Error & { code?: string }) => {
       // `ws` closes by itself on protocol errors; record its code so `$disconnect` reports it (reasons [UNCONFIRMED]).
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') connection.recordServerClose({ code: 1009, reason: 'Message too big' });
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') connection.recordServerClose(MESSAGE_TOO_BIG);
       else if (err.code === 'WS_ERR_INVALID_UTF8') connection.recordServerClose({ code: 1007, reason: 'Invalid UTF-8' });
       else connection.recordServerClose({ code: 1002, reason: 'Protocol error' });
       log(`connection ${facts.connectionId}: ${err.message}`);
@@ -228,7 +231,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return;
       }
       chosenSubprotocol.set(req, decision.subprotocol);
-      wss.handleUpgrade(req, socket, head, (ws) => register(ws, target.api, connectionFacts, decision.authorizer));
+      wss.handleUpgrade(req, socket, head, (ws) => register(ws, socket, target.api, connectionFacts, decision.authorizer));
     } catch (err) {
       log(`handshake failed: ${(err as Error).stack ?? err}`);
       rejectUpgrade(socket, 500, 'Internal Server Error');

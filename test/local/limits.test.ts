@@ -17,7 +17,7 @@ import {
 import type { RouteModel, WebSocketApiModel } from '../../local/model';
 import { connectionsBottleneckOf } from '../../local/emulator';
 import { startGateway, type Gateway } from '../../local/gateway';
-import { MAX_FRAME_BYTES } from '../../local/gateway/connection';
+import { FrameSizeGuard, MAX_FRAME_BYTES } from '../../local/gateway/connection';
 import { eventually, InTestInvoker, QueuedClient } from './gateway-test-kit';
 
 function route(routeKey: string, functionId: string, extra: Partial<RouteModel> = {}): RouteModel {
@@ -160,6 +160,46 @@ describe('frame and message limits (spec §2.4)', () => {
     sendFragmented(client, 'w'.repeat(128 * 1024 + 1), MAX_FRAME_BYTES);
     expect((await client.closed).code).toBe(1009);
     expect(await disconnectStatusOf(connectionId)).toBe(1009);
+  });
+});
+
+/** A client frame as RFC 6455 lays it out: FIN + opcode, the length (7, 16 or 64 bits), a mask, the payload. */
+function rawFrame(opcode: number, payloadBytes: number, fin = true): Buffer {
+  const length = payloadBytes < 126 ? Buffer.from([0x80 | payloadBytes]) : payloadBytes < 65536 ? Buffer.alloc(3) : Buffer.alloc(9);
+  if (payloadBytes >= 126 && payloadBytes < 65536) {
+    length[0] = 0x80 | 126;
+    length.writeUInt16BE(payloadBytes, 1);
+  } else if (payloadBytes >= 65536) {
+    length[0] = 0x80 | 127;
+    length.writeBigUInt64BE(BigInt(payloadBytes), 1);
+  }
+  return Buffer.concat([Buffer.from([(fin ? 0x80 : 0) | opcode]), length, Buffer.from([1, 2, 3, 4]), Buffer.alloc(payloadBytes, 0x61)]);
+}
+
+describe('FrameSizeGuard (the per-frame accounting behind the 32 KB limit)', () => {
+  test.each([1, 3, 7, 4096])('GIVEN frames of every length encoding fed in %i-byte chunks WHEN the first data frame over 32 KB arrives THEN onOversize fires once with its length, not before', (chunkBytes) => {
+    for (const [oversize, encoding] of [[MAX_FRAME_BYTES + 1, '16-bit'], [70_000, '64-bit']] as const) {
+      // GIVEN: a short text frame, a 16-bit-length frame, a 125-byte ping (control frames never count),
+      // a fragmented message of two 32 KB frames (text + continuation), then the oversize frame and more bytes
+      const before = Buffer.concat([rawFrame(0x1, 5), rawFrame(0x1, 200), rawFrame(0x9, 125), rawFrame(0x1, MAX_FRAME_BYTES, false), rawFrame(0x0, MAX_FRAME_BYTES)]);
+      const stream = Buffer.concat([before, rawFrame(0x1, oversize), rawFrame(0x1, 10)]);
+      const seen: Array<{ bytes: number; at: number }> = [];
+      let fed = 0;
+      const guard = new FrameSizeGuard(MAX_FRAME_BYTES, (bytes) => seen.push({ bytes, at: fed }));
+      // WHEN
+      let open = true;
+      for (let at = 0; at < stream.length && open; at += chunkBytes) {
+        const chunk = stream.subarray(at, at + chunkBytes);
+        fed = at + chunk.length;
+        open = guard.write(chunk);
+      }
+      // THEN: reported once, in the chunk that completed the oversize frame's header (8 or 14 bytes after `before`)
+      const headerEnd = before.length + (encoding === '16-bit' ? 8 : 14);
+      expect(seen).toEqual([{ bytes: oversize, at: expect.any(Number) }]);
+      expect(seen[0].at).toBeGreaterThanOrEqual(headerEnd);
+      expect(seen[0].at).toBeLessThan(headerEnd + chunkBytes);
+      expect(guard.write(rawFrame(0x1, 1))).toBe(false);
+    }
   });
 });
 
