@@ -141,6 +141,30 @@ export function watchTree(root: string, skipDir: (relative: string) => boolean, 
   };
 }
 
+/**
+ * Synth mode at start: true when the assembly has no manifest.json, or a watched file of the app is newer than it
+ * (the app changed since its last synth), so `wsgate local --watch` synthesizes before serving.
+ */
+export function assemblyIsStale(plan: WatchPlan, assemblyDir: string): boolean {
+  const manifest = path.join(path.resolve(plan.projectDir, assemblyDir), 'manifest.json');
+  if (!fs.existsSync(manifest)) return true;
+  const synthesizedAt = fs.statSync(manifest).mtimeMs;
+  const assemblyRelative = path.relative(plan.projectDir, path.resolve(plan.projectDir, assemblyDir)).split(path.sep).join('/');
+  const newer = (dir: string): boolean => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      const relative = path.relative(plan.projectDir, full);
+      if (entry.isDirectory()) {
+        if (isWatchedDir(relative, plan, assemblyRelative) && newer(full)) return true;
+      } else if (entry.isFile() && isWatched(plan, relative, assemblyRelative) && fs.statSync(full).mtimeMs > synthesizedAt) {
+        return true;
+      }
+    }
+    return false;
+  };
+  return newer(plan.projectDir);
+}
+
 /** Prints a reload's outcome; `took` is how long the change took to apply. */
 function printReload(print: WatchPrinter, result: ReloadResult, took: () => number): void {
   if (result.error) print(`[watch] the new assembly cannot be loaded, still serving the last good version: ${result.error}`);

@@ -15,7 +15,7 @@ import { startGateway, type Gateway } from '../../local/gateway';
 import { functionEndpoints } from '../../local/gateway/function-endpoints';
 import type { FunctionModel } from '../../local/model';
 import { InTestInvoker, QueuedClient } from './gateway-test-kit';
-import { isWatched, runSynth, watchAndSynth, watchPlan } from '../../local/watch/watch';
+import { assemblyIsStale, isWatched, watchPlan } from '../../local/watch/watch';
 
 describe('parseCli', () => {
   test('GIVEN `invoke NAME` with an event WHEN parsed THEN an invoke request on the given or default port', () => {
@@ -355,6 +355,17 @@ describe('wsgate local --watch that synthesizes the app itself', () => {
       expect(isWatched(all, '.git/index')).toBe(false);
       expect(isWatched(all, 'out/manifest.json', 'out')).toBe(false);
       expect(isWatched(all, 'cdk.out/manifest.json')).toBe(false);
+      // at start: an assembly older than a watched file (or none) is synthesized first
+      expect(assemblyIsStale(plan, 'cdk.out')).toBe(true);
+      fs.mkdirSync(path.join(dir, 'src'));
+      fs.writeFileSync(path.join(dir, 'src', 'a.ts'), '');
+      fs.mkdirSync(path.join(dir, 'cdk.out'));
+      fs.writeFileSync(path.join(dir, 'cdk.out', 'manifest.json'), '{}');
+      const later = new Date(Date.now() + 60_000);
+      fs.utimesSync(path.join(dir, 'cdk.out', 'manifest.json'), later, later);
+      expect(assemblyIsStale(plan, 'cdk.out')).toBe(false);
+      fs.utimesSync(path.join(dir, 'src', 'a.ts'), new Date(later.getTime() + 1000), new Date(later.getTime() + 1000));
+      expect(assemblyIsStale(plan, 'cdk.out')).toBe(true);
       // a broken cdk.json is named
       fs.writeFileSync(path.join(dir, 'cdk.json'), '{ "app": ');
       expect(() => watchPlan(dir)).toThrow(/cdk\.json is not valid JSON/);
@@ -366,33 +377,37 @@ describe('wsgate local --watch that synthesizes the app itself', () => {
     expect(USAGE).toMatch(/--app CMD +with --watch: the command that synthesizes the app/);
   });
 
-  test('GIVEN the emulator serving a synthesized app WHEN a handler source file is edited THEN the app is re-synthesized and the next message on the same open connection is answered by the new code; a synth error keeps the old one', async () => {
-    // GIVEN: a copy of the fixture app (its node_modules: this package's), synthesized, served, and watched
+  test('GIVEN `wsgate local --watch` started in an app folder with cdk.json and no cdk.out WHEN a handler source file is edited THEN it synthesized first, re-synthesizes, and the next message on the same open connection is answered by the new code; a synth error keeps the old one', async () => {
+    // GIVEN: a copy of the fixture app (its node_modules: this package's), never synthesized; the CLI started in it
+    const root = path.resolve(__dirname, '../..');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-watch-synth-'));
     fs.cpSync(FIXTURE, dir, { recursive: true });
-    fs.symlinkSync(path.resolve(__dirname, '../../node_modules'), path.join(dir, 'node_modules'), 'dir');
-    const plan = watchPlan(dir);
-    const first = await runSynth(plan, 'cdk.out');
-    expect(first).toEqual(expect.objectContaining({ ok: true }));
-    const emulator = await startEmulator({ assemblyDir: path.join(dir, 'cdk.out'), port: 0, functionLog: () => undefined });
-    const printed: string[] = [];
-    const rounds: Array<{ files: string[]; ok: boolean }> = [];
-    const stop = watchAndSynth({ emulator, plan, assemblyDir: 'cdk.out', print: (line) => printed.push(line), onRound: (r) => rounds.push({ files: r.files, ok: r.synth.ok }) });
-    const client = await QueuedClient.open(emulator.endpoints[0].websocketUrl);
+    fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+    const cli = spawn(process.execPath, [path.join(root, 'node_modules/ts-node/dist/bin.js'), '--transpile-only', '--prefer-ts-exts', path.join(root, 'local/cli.ts'), 'local', '--watch', '--port', '0'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    cli.stdout.on('data', (d) => (stdout += d));
+    cli.stderr.on('data', () => undefined);
+    const exited = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
+    let client: QueuedClient | undefined;
     try {
+      const url = (await waitFor(() => /ws:\/\/127\.0\.0\.1:\d+\/dev/.exec(stdout), 'the stage line'))[0];
+      await waitFor(() => stdout.includes('Press Ctrl-C to stop.'), 'the ready line');
+      expect(stdout).toContain('[watch] cdk.out is missing or older than the app\'s files: synthesizing (node app.js)');
+      expect(stdout).toMatch(/watching \S*wsgate-watch-synth-\w+: a change to the app's files runs `node app\.js` and swaps changed functions/);
+      client = await QueuedClient.open(url);
       client.send({ action: 'echo', n: 1 });
       expect(JSON.parse(await client.next())).toEqual({ version: 'v1', got: '{"action":"echo","n":1}' });
 
       // WHEN: the handler's source (not the asset in cdk.out) changes
       const handler = path.join(dir, 'src', 'handler.js');
       fs.writeFileSync(handler, fs.readFileSync(handler, 'utf8').replace("version: 'v1'", "version: 'v2'"));
-      // THEN: one synth round for that file, the function swapped, and the same connection gets the new code
-      await waitFor(() => rounds.length >= 1, 'the synth after the handler edit');
-      expect(rounds[0]).toEqual({ files: ['src/handler.js'], ok: true });
-      expect(printed).toEqual(expect.arrayContaining([
-        '[watch] changed: src/handler.js; synthesizing (node app.js)',
-        expect.stringMatching(/^\[watch\] swapped 1 function\(s\) in \d+ ms: WatchApp\/Echo[A-Z0-9]+$/),
-      ]));
+      // THEN: what changed, the synth, the swap; the same connection gets the new code
+      await waitFor(() => /\[watch\] swapped 1 function\(s\) in \d+ ms: WatchApp\/Echo[A-Z0-9]+\n/.test(stdout), 'the swap after the handler edit');
+      expect(stdout).toContain('[watch] changed: src/handler.js; synthesizing (node app.js)');
+      expect(stdout).toMatch(/\[watch\] synth \d+ ms, reload \d+ ms/);
       client.send({ action: 'echo', n: 2 });
       expect(JSON.parse(await client.next())).toEqual({ version: 'v2', got: '{"action":"echo","n":2}' });
 
@@ -401,14 +416,15 @@ describe('wsgate local --watch that synthesizes the app itself', () => {
       fs.writeFileSync(appFile, `${fs.readFileSync(appFile, 'utf8')}\nthrow new Error('the app is broken on purpose');\n`);
       fs.writeFileSync(handler, fs.readFileSync(handler, 'utf8').replace("version: 'v2'", "version: 'v3'"));
       // THEN: the synth error is printed and the last good version keeps answering on the same connection
-      await waitFor(() => rounds.some((r) => !r.ok), 'the failed synth');
-      expect(printed.join('\n')).toMatch(/\[watch\] synth failed \(exit 1\) after \d+ ms; still serving the last good version:\n[^]*the app is broken on purpose/);
+      await waitFor(() => /the app is broken on purpose/.test(stdout), 'the failed synth');
+      expect(stdout).toMatch(/\[watch\] synth failed \(exit 1\) after \d+ ms; still serving the last good version:\n[^]*the app is broken on purpose/);
       client.send({ action: 'echo', n: 3 });
       expect(JSON.parse(await client.next())).toEqual({ version: 'v2', got: '{"action":"echo","n":3}' });
+      cli.kill('SIGTERM');
+      expect(await exited).toBe(0);
     } finally {
-      stop();
-      client.socket.close();
-      await emulator.close();
+      client?.socket.close();
+      if (cli.exitCode === null) cli.kill('SIGKILL');
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 240_000);
