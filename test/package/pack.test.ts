@@ -150,6 +150,10 @@ describe('the @wsgate/local tarball', () => {
     for (const helper of fs.readdirSync(path.join(REPO, 'local', 'runtime')).filter((f) => f.endsWith('.cjs'))) {
       expect(files).toContain(`runtime/${helper}`);
     }
+    // so are the Python functions' worker and sitecustomize.py (run by a Python interpreter)
+    for (const helper of fs.readdirSync(path.join(REPO, 'local', 'runtime', 'python')).filter((f) => f.endsWith('.py'))) {
+      expect(files).toContain(`runtime/python/${helper}`);
+    }
     const manifest = JSON.parse(fs.readFileSync(path.join(localDir, 'package.json'), 'utf8'));
     expect(manifest.bin).toEqual({ 'wsgate-local': 'cli.js' });
     expect(files).toContain(manifest.main);
