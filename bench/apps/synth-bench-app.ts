@@ -34,3 +34,20 @@ export async function synthBenchApp(): Promise<string> {
   await timeProcess(process.execPath, [jsOf(path.join(BENCH, 'apps', 'bench-app.ts'))], { cwd: ROOT, env });
   return BENCH_ASSEMBLY;
 }
+
+export const SHARDED_BENCH_ASSEMBLY = path.join(WORK, 'cdk.out-bench-sharded');
+
+/** Synthesizes bench/apps/sharded-bench-app.ts (sharded delivery + a single-invocation `directsend` route). */
+export async function synthShardedBenchApp(): Promise<string> {
+  const jsOf = await compileTree(['contract', 'lib', 'bench/apps']);
+  fs.rmSync(SHARDED_BENCH_ASSEMBLY, { recursive: true, force: true });
+  progress('synthesizing the sharded benchmark app (sharded sendmessage + single-invocation directsend)');
+  const env = {
+    ...process.env,
+    CDK_OUTDIR: SHARDED_BENCH_ASSEMBLY,
+    CDK_CONTEXT_JSON: JSON.stringify({ '@aws-cdk/core:validateAgainstDefaultRules': true }),
+    BENCH_HANDLER_ASSETS: path.join(ROOT, 'assets', 'handlers'),
+  };
+  await timeProcess(process.execPath, [jsOf(path.join(BENCH, 'apps', 'sharded-bench-app.ts'))], { cwd: ROOT, env });
+  return SHARDED_BENCH_ASSEMBLY;
+}

@@ -5,7 +5,12 @@
  *   join    { room, from, to, concurrency } each sends join and waits for its "joined" frame
  *   send    { sender, body, marker, from, to, timeoutMs, idleMs }  one frame from `sender`; counts, per client,
  *           frames containing `marker` until all of [from, to) have one (then a short settle for duplicates)
+ *   arm     { marker }                      starts counting frames with `marker` without sending (a host that holds
+ *                                           recipients but not the sender); replies at once
+ *   await   { from, to, timeoutMs, idleMs } after `arm`: counts until all of [from, to) have one, as `send` does
  *   close   {}                              closes every client, then exits
+ * Replies of send/await carry `startedAtEpoch` / `lastAtEpoch` (ms since the epoch, from performance.timeOrigin) so
+ * that the parent can combine several client hosts into one wall time.
  */
 import WebSocket from 'ws';
 import { signDevToken } from '../../local/dev-token';
@@ -13,7 +18,7 @@ import { forEachBounded } from '../lib/pool';
 
 interface Request {
   id: number;
-  cmd: 'connect' | 'join' | 'send' | 'close';
+  cmd: 'connect' | 'join' | 'send' | 'arm' | 'await' | 'close';
   [key: string]: unknown;
 }
 
@@ -89,16 +94,30 @@ async function join(r: Request): Promise<Record<string, unknown>> {
   return { joined: (r.to as number) - (r.from as number) - failed, failed, ms: performance.now() - started };
 }
 
+function arm(marker: string): NonNullable<typeof tally> {
+  const t = { marker: Buffer.from(marker), counts: new Uint16Array(clients.length), lastAt: 0, arrivals: 0 };
+  tally = t;
+  return t;
+}
+
 async function send(r: Request): Promise<Record<string, unknown>> {
+  const t = arm(r.marker as string);
+  senderIndex = r.sender as number;
+  senderFrames.length = 0;
+  const started = performance.now();
+  clients[senderIndex].send(JSON.stringify(r.body));
+  return collect(r, t, started);
+}
+
+async function awaitArmed(r: Request): Promise<Record<string, unknown>> {
+  if (!tally) throw new Error('await without arm');
+  return collect(r, tally, performance.now());
+}
+
+async function collect(r: Request, t: NonNullable<typeof tally>, started: number): Promise<Record<string, unknown>> {
   const from = r.from as number;
   const to = r.to as number;
   const expected = to - from;
-  const t = { marker: Buffer.from(r.marker as string), counts: new Uint16Array(clients.length), lastAt: 0, arrivals: 0 };
-  senderIndex = r.sender as number;
-  senderFrames.length = 0;
-  tally = t;
-  const started = performance.now();
-  clients[senderIndex].send(JSON.stringify(r.body));
   const deadline = started + (r.timeoutMs as number);
   const covered = () => {
     let n = 0;
@@ -130,7 +149,12 @@ async function send(r: Request): Promise<Record<string, unknown>> {
       if (c > 1) duplicates += c - 1;
     } else outside += c;
   }
-  return { expected, delivered, lost: expected - delivered, duplicates, outsideRange: outside, wallMs, complete: reached, senderErrors: senderFrames.slice(0, 3) };
+  return {
+    expected, delivered, lost: expected - delivered, duplicates, outsideRange: outside, wallMs, complete: reached,
+    senderErrors: senderFrames.slice(0, 3),
+    startedAtEpoch: performance.timeOrigin + started,
+    lastAtEpoch: t.lastAt ? performance.timeOrigin + t.lastAt : undefined,
+  };
 }
 
 async function closeAll(): Promise<Record<string, unknown>> {
@@ -154,7 +178,12 @@ async function closeAll(): Promise<Record<string, unknown>> {
 }
 
 process.on('message', (r: Request) => {
-  const run = r.cmd === 'connect' ? connect(r) : r.cmd === 'join' ? join(r) : r.cmd === 'send' ? send(r) : closeAll();
+  const run = r.cmd === 'connect' ? connect(r)
+    : r.cmd === 'join' ? join(r)
+      : r.cmd === 'send' ? send(r)
+        : r.cmd === 'arm' ? Promise.resolve((arm(r.marker as string), { armed: true }))
+          : r.cmd === 'await' ? awaitArmed(r)
+            : closeAll();
   run.then(
     (result) => process.send?.({ type: 'reply', id: r.id, ...result, unexpectedCloses }),
     (err: Error) => process.send?.({ type: 'reply', id: r.id, error: err.stack ?? String(err) }),

@@ -3,11 +3,12 @@
  * at the endpoint the parent gives (its metering proxy). Function output is dropped; warn/error lines are counted.
  * IPC out: { type: 'ready', port, endpoints, functions: [{ id, codeDir }] } | { type: 'stats', ... } | { type: 'closed' }
  * IPC in:  { type: 'stats' } | { type: 'close' }
- * argv: <assemblyDir> <dynamodbEndpoint>
+ * argv: <assemblyDir> <dynamodbEndpoint> [<JSON of more EmulatorOptions, e.g. {"connectionsLatencyMs":20}>]
  */
-import { startEmulator } from '../../local/emulator';
+import { startEmulator, type EmulatorOptions } from '../../local/emulator';
 
-const [assemblyDir, dynamodbEndpoint] = process.argv.slice(2);
+const [assemblyDir, dynamodbEndpoint, extraJson] = process.argv.slice(2);
+const extra = (extraJson ? JSON.parse(extraJson) : {}) as Partial<EmulatorOptions>;
 const functionIssues: string[] = [];
 let functionIssueCount = 0;
 const gatewayLines: string[] = [];
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     port: 0,
     // The benchmark measures the emulator, not the example stage's 500 rps throttle (local IAM stays on).
     throttle: false,
+    ...extra,
     log: (line) => {
       if (gatewayLines.length < 50) gatewayLines.push(line);
     },
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
     timeoutSeconds: f.timeoutSeconds,
     memorySize: f.memorySize,
     fanoutConcurrency: f.environment.FANOUT_CONCURRENCY,
+    environment: Object.fromEntries(['SHARDED_ABOVE', 'SHARD_SIZE', 'FANOUT_CONCURRENCY'].filter((k) => k in f.environment).map((k) => [k, f.environment[k]])),
   }));
   send({ type: 'ready', port: emulator.port, endpoints: emulator.endpoints, functions });
   process.on('message', (message: { type?: string }) => {

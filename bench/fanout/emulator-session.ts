@@ -16,6 +16,8 @@ export interface FunctionInfo {
   readonly memorySize: number;
   /** FANOUT_CONCURRENCY from the function's environment, if set. */
   readonly fanoutConcurrency?: string;
+  /** SHARDED_ABOVE, SHARD_SIZE and FANOUT_CONCURRENCY from the function's environment, where set. */
+  readonly environment?: Record<string, string>;
 }
 
 export interface EmulatorSession {
@@ -29,12 +31,20 @@ export interface EmulatorSession {
   close(): Promise<void>;
 }
 
-export async function startEmulatorSession(assemblyDir: string): Promise<EmulatorSession> {
+/**
+ * `emulatorOptions`: more options for startEmulator (JSON-serializable: the @connections latency and rate);
+ * `stackName`: whose WebSocket endpoint to use.
+ */
+export async function startEmulatorSession(
+  assemblyDir: string,
+  emulatorOptions: Record<string, unknown> = {},
+  stackName = 'WsgateBench',
+): Promise<EmulatorSession> {
   const dynamo: LocalDynamo = await startDynalite();
   const meter = await startDynamoMeter(dynamo.endpoint);
-  const host: IpcChild = forkTs(path.join(BENCH, 'fanout', 'emulator-host.ts'), [assemblyDir, meter.endpoint], '[emulator] ');
+  const host: IpcChild = forkTs(path.join(BENCH, 'fanout', 'emulator-host.ts'), [assemblyDir, meter.endpoint, JSON.stringify(emulatorOptions)], '[emulator] ');
   const ready = await host.next<{ port: number; endpoints: Array<{ stackName: string; websocketUrl: string }>; functions: FunctionInfo[] }>('ready', 120_000);
-  const endpoint = ready.endpoints.find((e) => e.stackName === 'WsgateBench') ?? ready.endpoints[0];
+  const endpoint = ready.endpoints.find((e) => e.stackName === stackName) ?? ready.endpoints[0];
   progress(`emulator ready on port ${ready.port}: ${endpoint.websocketUrl}`);
   return {
     websocketUrl: endpoint.websocketUrl,

@@ -1,6 +1,6 @@
 /** Command line of `npm run bench`: `--quick` (fewer runs, N = 1,000 only) and `--only <suite,...>`. */
 
-export const SUITES = ['synth', 'handlers', 'cost', 'fanout', 'echo', 'watch'] as const;
+export const SUITES = ['synth', 'handlers', 'cost', 'fanout', 'echo', 'watch', 'sharded'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface BenchArgs {
@@ -26,7 +26,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       }
       only = names as SuiteName[];
     } else if (arg === '--help' || arg === '-h') {
-      throw new Error('usage: npm run bench -- [--quick] [--only synth,handlers,cost,fanout,echo,watch] [--report-only]');
+      throw new Error('usage: npm run bench -- [--quick] [--only synth,handlers,cost,fanout,echo,watch,sharded] [--report-only]');
     } else {
       throw new Error(`unknown argument ${JSON.stringify(arg)}; try --help`);
     }

@@ -6,6 +6,7 @@ import type { CostResult } from '../cost/suite';
 import type { FanoutResult } from '../fanout/suite';
 import type { EchoResult } from '../echo/suite';
 import type { WatchResult } from '../watch/suite';
+import type { ShardedResult } from '../fanout/sharded-suite';
 
 /** Written into each section: when it ran and how busy the machine was (1-minute load average). */
 export interface SectionMeta {
@@ -32,6 +33,7 @@ export interface BenchResults {
   fanout?: Section<FanoutResult>;
   echo?: Section<EchoResult>;
   watch?: Section<WatchResult>;
+  sharded?: Section<ShardedResult>;
 }
 
 export function isSkipped<T>(section: Section<T> | undefined): section is Skipped & { meta: SectionMeta } {

@@ -9,6 +9,7 @@ import { kib, num, table, times, verdict } from './format';
 import { limitsSection } from './limits';
 import { handlersSection, synthSection } from './synth-handlers';
 import { watchSection } from './watch';
+import { shardedSection, shardedTargetRows } from './sharded';
 
 function meta(s: Section<object>): string {
   const m = s.meta;
@@ -51,6 +52,8 @@ function summary(r: BenchResults): string {
     rows.push(['echo: enforcement on ÷ off, p50 latency', '≤ 1.10×', times(p50), verdict(p50 <= 1.1)]);
     rows.push(['echo: enforcement on ÷ off, round trips/s (8 clients)', `≥ ${times(1 / 1.1)}`, times(rate), verdict(rate >= 1 / 1.1)]);
   }
+  const sh = measured(r.sharded);
+  if (sh) rows.push(...shardedTargetRows(sh));
   const w = measured(r.watch);
   if (w) rows.push(['--watch: edit-to-next-invocation ÷ app synth', `≤ ${times(w.targetRatio)}`, times(w.ratioToAppSynth), verdict(w.meetsTarget)]);
   if (rows.length === 0) return '';
@@ -85,5 +88,6 @@ export function renderReport(r: BenchResults): string {
     part('4. Emulator overhead (echo route)', r.echo, echoSection),
     part('5. DynamoDB cost per operation', r.cost, costSection),
     part('Edit loop: wsgate local --watch', r.watch, watchSection),
+    part('Sharded delivery vs one invocation, with the @connections bottleneck simulated', r.sharded, shardedSection),
   ].join('\n');
 }
