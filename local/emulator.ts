@@ -14,6 +14,7 @@ import { functionEndpoints, FUNCTIONS_PATH } from './gateway/function-endpoints'
 import { PORT_DEFAULT, startGateway, type ExtraHttpHandler, type Gateway, type StageEndpoint } from './gateway/gateway';
 import type { AssemblyModel, FunctionInvoker, InvocationOutcome } from './model';
 import { createInvoker } from './runtime/invoker';
+import { pythonWarnings } from './runtime/python/python-worker';
 import type { LogSink } from './runtime/instance';
 import { createCertificate } from './services/certificate';
 import { startDynamoIamProxy } from './services/dynamo-iam-proxy';
@@ -354,7 +355,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       functionsUrl: `${base}${FUNCTIONS_PATH}`,
       jwksUrls: jwksUrls.map((u) => u.href),
       appUrl: options.staticDir ? `${base}${APP_PATH}` : undefined,
-      warnings: [...(model.warnings ?? []), ...(iam?.warnings ?? [])],
+      warnings: [...(model.warnings ?? []), ...(iam?.warnings ?? []), ...pythonWarnings(model.functions)],
       get model(): AssemblyModel {
         return current;
       },
