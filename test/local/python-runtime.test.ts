@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { signDevToken } from '../../local/dev-token';
 import { startEmulator, type RunningEmulator } from '../../local/emulator';
-import { findPython, missingPythonMessage } from '../../local/runtime/python/python-worker';
+import { findPython, missingPythonMessage, pythonWarnings } from '../../local/runtime/python/python-worker';
 import { PY_AUDIENCE, PY_ISSUER, synthPythonApp } from './fixtures/python/python-app';
 import { QueuedClient } from './gateway-test-kit';
 import { ROOT, invokeFunction, tableEventually } from './support/emulator-kit';
@@ -170,13 +170,16 @@ describe('Python functions under the emulator', () => {
     expect(functionOutput.filter((l) => l.includes('slow: starting')).length).toBeGreaterThanOrEqual(2);
   });
 
-  test('GIVEN no interpreter WHEN the missing-python message is built THEN it names WSGATE_PYTHON and what to install', () => {
+  test('GIVEN no interpreter WHEN the missing-python message and start-up warnings are built THEN they name WSGATE_PYTHON and what to install (none when python is found)', () => {
     // GIVEN: an interpreter path that does not exist
     const env = { WSGATE_PYTHON: '/nonexistent/python3', PATH: '' };
     // WHEN / THEN
     expect(findPython(env)).toBeUndefined();
     expect(findPython({ PATH: '' })).toBeUndefined();
     const fn = emulator.model.functions[functionOn('echo')];
+    expect(pythonWarnings(emulator.model.functions, env)).toHaveLength(4);
+    expect(pythonWarnings(emulator.model.functions)).toEqual([]);
+    expect(emulator.warnings.filter((w) => /needs a Python 3 interpreter/.test(w))).toEqual([]);
     expect(missingPythonMessage(fn, env)).toMatch(/python3\.12 needs a Python 3 interpreter, and WSGATE_PYTHON=\/nonexistent\/python3 does not exist: install Python 3 with boto3/);
   });
 });

@@ -70,3 +70,10 @@ export function pythonLauncher(python: string): WorkerLauncher {
       serialization: 'json',
     });
 }
+
+/** Start-up warnings: Python functions that cannot run because no interpreter is found (one line per function). */
+export function pythonWarnings(functions: Record<string, FunctionModel>, env: NodeJS.ProcessEnv = process.env): string[] {
+  const python = Object.values(functions).filter((fn) => !fn.unsupported && isPythonRuntime(fn.runtime));
+  if (python.length === 0 || findPython(env)) return [];
+  return python.map((fn) => missingPythonMessage(fn, env));
+}
