@@ -55,6 +55,12 @@ export interface RoleModel {
   readonly managedPolicyArns: readonly string[];
   /** Statements that could not be resolved (skipped: they grant nothing locally). */
   readonly warnings: readonly string[];
+  /**
+   * The role's PermissionsBoundary: a customer managed policy of the template (`document`, intrinsics resolved) or
+   * a managed policy ARN (`arn`). An action is allowed only when the role's policies and the boundary both allow it.
+   * @default - no boundary
+   */
+  readonly permissionsBoundary?: { readonly name: string; readonly document?: unknown; readonly arn?: string };
 }
 
 /** Authorizer attached to a `$connect` route (only REQUEST Lambda authorizers exist for WebSocket). */

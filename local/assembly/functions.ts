@@ -166,6 +166,23 @@ export function roleOf(stack: Pick<StackArtifact, 'stackName'>, resolver: StackR
       warnings.push(`${where(stack.stackName, roleId)}: managed policy ${index} is skipped (${e.message})`);
     }
   }
+  // The PermissionsBoundary caps what the policies grant: a managed policy of the template or an ARN.
+  let permissionsBoundary: RoleModel['permissionsBoundary'];
+  if (roleProps.PermissionsBoundary !== undefined) {
+    const ref = (roleProps.PermissionsBoundary as { Ref?: unknown })?.Ref;
+    if (typeof ref === 'string' && resources[ref]?.Type === 'AWS::IAM::ManagedPolicy') {
+      const name = where(stack.stackName, ref);
+      permissionsBoundary = { name, document: resolveDocument(resources[ref].Properties?.PolicyDocument, ref, name) };
+    } else {
+      try {
+        const arn = resolver.resolveString(roleProps.PermissionsBoundary, roleId, 'Properties.PermissionsBoundary');
+        permissionsBoundary = { name: arn, arn };
+      } catch (e) {
+        if (!(e instanceof AssemblyError)) throw e;
+        warnings.push(`${where(stack.stackName, roleId)}: its permissions boundary is not applied (${e.message})`);
+      }
+    }
+  }
   for (const [logicalId, resource] of Object.entries(resources)) {
     if (!resolver.isDeployed(logicalId)) continue;
     const attached =
@@ -183,6 +200,7 @@ export function roleOf(stack: Pick<StackArtifact, 'stackName'>, resolver: StackR
       policies,
       managedPolicyArns: managedArns,
       warnings,
+      ...(permissionsBoundary ? { permissionsBoundary } : {}),
     },
   };
 }

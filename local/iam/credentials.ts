@@ -26,6 +26,8 @@ export interface LocalIdentity {
   readonly label: string;
   /** The role's policies; undefined when the role is not in the template (calls are then not checked). */
   readonly policy?: PolicyEvaluator;
+  /** The role's permissions boundary: what the policies allow must be allowed here too. @default - none */
+  readonly boundary?: PolicyEvaluator;
 }
 
 export type AuthorizeResult =
@@ -40,10 +42,24 @@ export interface IamAuthorityOptions {
   readonly log?: (line: string) => void;
 }
 
-/** What AWS says when an identity policy does not allow an action. */
-export function deniedMessage(identity: LocalIdentity, action: string, resource: string, decision: Decision): string {
-  const why = decision.reason === 'explicit deny' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`;
+/** What AWS says when an identity policy (or the role's permissions boundary) does not allow an action. */
+export function deniedMessage(identity: LocalIdentity, action: string, resource: string, decision: Decision, by: 'identity-based policy' | 'permissions boundary' = 'identity-based policy'): string {
+  const why = decision.reason === 'explicit deny' ? `with an explicit deny in ${by === 'permissions boundary' ? 'a' : 'an'} ${by}` : `because no ${by} allows the ${action} action`;
   return `User: ${identity.arn} is not authorized to perform: ${action} on resource: ${resource} ${why}`;
+}
+
+/** The evaluator of a role's permissions boundary; undefined (with a warning) when its document is unknown. */
+function boundaryOf(role: RoleModel, warnings: string[]): PolicyEvaluator | undefined {
+  const boundary = role.permissionsBoundary;
+  if (!boundary) return undefined;
+  const document = boundary.document ?? (boundary.arn ? managedPolicyDocument(boundary.arn) : undefined);
+  if (!document) {
+    warnings.push(`role ${role.roleName}: permissions boundary ${boundary.name} is not known to the emulator; it is not applied locally`);
+    return undefined;
+  }
+  const evaluator = new PolicyEvaluator(`the permissions boundary of role ${role.roleName}`, [{ name: boundary.name, document }]);
+  warnings.push(...evaluator.warnings);
+  return evaluator;
 }
 
 export class IamAuthority {
@@ -80,6 +96,7 @@ export class IamAuthority {
   private install(functions: Readonly<Record<string, FunctionModel>>): string[] {
     const warnings: string[] = [];
     const evaluators = new Map<string, PolicyEvaluator>();
+    const boundaries = new Map<string, PolicyEvaluator | undefined>();
     for (const fn of Object.values(functions)) {
       const accountId = fn.accountId ?? this.accountId;
       const role = fn.role;
@@ -96,6 +113,7 @@ export class IamAuthority {
           policy = new PolicyEvaluator(`role ${role.roleName}`, sources);
           warnings.push(...policy.warnings, ...role.warnings);
           evaluators.set(role.id, policy);
+          boundaries.set(role.id, boundaryOf(role, warnings));
         }
       } else {
         warnings.push(`${fn.id}: its execution role is not a resource of the assembly; its calls to local services are not IAM-checked`);
@@ -110,6 +128,7 @@ export class IamAuthority {
         accountId,
         label: `function ${fn.id}${role ? ` (role ${role.roleName})` : ''}`,
         policy,
+        ...(role && boundaries.get(role.id) ? { boundary: boundaries.get(role.id) } : {}),
       };
       this.byKey.set(identity.accessKeyId, identity);
       this.byFunction.set(fn.id, identity);
@@ -172,6 +191,11 @@ export class IamAuthority {
       if (!decision.allowed) {
         this.log(`IAM: ${identity.label} refused ${act} on ${resource}: ${decision.detail}`);
         return { ok: false, kind: 'denied', identity, decision, message: deniedMessage(identity, act, resource, decision) };
+      }
+      const capped = identity.boundary?.evaluate(act, resource);
+      if (capped && !capped.allowed) {
+        this.log(`IAM: ${identity.label} refused ${act} on ${resource} by its permissions boundary: ${capped.detail}`);
+        return { ok: false, kind: 'denied', identity, decision: capped, message: deniedMessage(identity, act, resource, capped, 'permissions boundary') };
       }
       last = decision;
     }

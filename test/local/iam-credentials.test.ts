@@ -20,6 +20,9 @@ import { startEmulator, type RunningEmulator } from '../../local/emulator';
 import { startGateway } from '../../local/gateway';
 import { DEVELOPER_CREDENTIALS, IamAuthority } from '../../local/iam/credentials';
 import type { FunctionModel, WebSocketApiModel } from '../../local/model';
+import { roleOf } from '../../local/assembly/functions';
+import { StackResolver } from '../../local/assembly/intrinsics';
+import type { StackArtifact } from '../../local/assembly/template';
 import { eventually, InTestInvoker, QueuedClient } from './gateway-test-kit';
 
 let workDir: string;
@@ -209,6 +212,81 @@ describe('@connections with a function role\'s credentials', () => {
         message: `User: arn:aws:sts::123456789012:assumed-role/S-PusherRole-1/S-Pusher-1 is not authorized to perform: execute-api:ManageConnections on resource: arn:aws:execute-api:us-east-1:123456789012:rrrrrrrrrr/prod/GET/@connections/${connectionId} because no identity-based policy allows the execute-api:ManageConnections action`,
       });
       expect(log).toEqual([expect.stringMatching(/^IAM: function S\/Pusher \(role S-PusherRole-1\) refused execute-api:ManageConnections on .*\/prod\/GET\/@connections\/.*statement S\/PusherPolicy#0 allows execute-api:ManageConnections only on .*\/prod\/POST\/@connections\/\*\)$/)]);
+      management.destroy();
+      client.socket.close();
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('permissions boundaries', () => {
+  // A role whose policy allows every @connections method, capped by a boundary (a managed policy of the template)
+  // that allows POST only; and a role whose boundary is an AWS managed policy ARN.
+  const template = {
+    Resources: {
+      Role: { Type: 'AWS::IAM::Role', Properties: { PermissionsBoundary: { Ref: 'Boundary' } } },
+      Boundary: {
+        Type: 'AWS::IAM::ManagedPolicy',
+        Properties: { PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'execute-api:ManageConnections', Resource: { 'Fn::Sub': 'arn:aws:execute-api:us-east-1:${AWS::AccountId}:bbbbbbbbbb/prod/POST/@connections/*' } }] } },
+      },
+      RolePolicy: {
+        Type: 'AWS::IAM::Policy',
+        Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'execute-api:ManageConnections', Resource: '*' }] } },
+      },
+      ArnBounded: { Type: 'AWS::IAM::Role', Properties: { PermissionsBoundary: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AdministratorAccess']] } } },
+    },
+  };
+  const stack = { stackName: 'B', assemblyDir: '/nonexistent', template } as unknown as StackArtifact;
+  const resolver = new StackResolver(stack, { region: 'us-east-1', accountId: '123456789012' });
+
+  test('GIVEN roles with a PermissionsBoundary WHEN read from the template THEN the boundary is the managed policy\'s resolved document, or the ARN', () => {
+    const { role } = roleOf(stack, resolver, { 'Fn::GetAtt': ['Role', 'Arn'] });
+    expect(role?.permissionsBoundary).toEqual({
+      name: 'B/Boundary',
+      document: { Statement: [{ Effect: 'Allow', Action: 'execute-api:ManageConnections', Resource: 'arn:aws:execute-api:us-east-1:123456789012:bbbbbbbbbb/prod/POST/@connections/*' }] },
+    });
+    expect(role?.policies.map((p) => p.name)).toEqual(['B/RolePolicy']);
+    expect(roleOf(stack, resolver, { 'Fn::GetAtt': ['ArnBounded', 'Arn'] }).role?.permissionsBoundary).toEqual({
+      name: 'arn:aws:iam::aws:policy/AdministratorAccess',
+      arn: 'arn:aws:iam::aws:policy/AdministratorAccess',
+    });
+  });
+
+  test('GIVEN a role allowed every @connections method but bounded to POST WHEN it posts and gets through the SDK THEN the post is delivered and the get is refused 403 naming the permissions boundary', async () => {
+    // GIVEN
+    const { role } = roleOf(stack, resolver, { 'Fn::GetAtt': ['Role', 'Arn'] });
+    const fn = {
+      id: 'B/Pusher', stackName: 'B', logicalId: 'Pusher', functionName: 'B-Pusher-1', handler: 'index.handler', runtime: 'nodejs22.x',
+      codeDir: '/nonexistent', environment: {}, timeoutSeconds: 3, memorySize: 128, accountId: '123456789012', role,
+    } as FunctionModel;
+    const api: WebSocketApiModel = {
+      stackName: 'B', logicalId: 'Api', apiId: 'bbbbbbbbbb', name: 'b', routeSelectionExpression: '$request.body.action', region: 'us-east-1', accountId: '123456789012',
+      stages: [{ stageName: 'prod', stageVariables: {} }],
+      routes: [{ routeId: 'c', routeKey: '$connect', functionId: 'connect', authorizationType: 'NONE', apiKeyRequired: false, hasRouteResponse: false }],
+    };
+    const log: string[] = [];
+    const iam = new IamAuthority({ functions: { [fn.id]: fn }, accountId: '123456789012', log: (l) => log.push(l) });
+    expect(iam.warnings).toEqual([]);
+    const invoker = new InTestInvoker({ connect: () => ({ statusCode: 200 }) });
+    const gateway = await startGateway({ apis: [api], invoker, port: 0, iam });
+    try {
+      const client = await QueuedClient.open(gateway.endpoints[0].websocketUrl);
+      const connectionId: string = invoker.eventsOf('connect')[0].requestContext.connectionId;
+      const env = iam.credentialsFor(fn.id)!;
+      const management = new ApiGatewayManagementApiClient({
+        endpoint: gateway.endpoints[0].callbackUrl, region: 'us-east-1', maxAttempts: 1,
+        credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN },
+      });
+      // WHEN / THEN
+      await management.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'within the boundary' }));
+      expect(await client.next()).toBe('within the boundary');
+      await expect(management.send(new GetConnectionCommand({ ConnectionId: connectionId }))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 403 },
+        message: `User: arn:aws:sts::123456789012:assumed-role/${role!.roleName}/B-Pusher-1 is not authorized to perform: execute-api:ManageConnections on resource: arn:aws:execute-api:us-east-1:123456789012:bbbbbbbbbb/prod/GET/@connections/${connectionId} because no permissions boundary allows the execute-api:ManageConnections action`,
+      });
+      expect(log).toEqual([expect.stringMatching(/^IAM: function B\/Pusher \(role .*\) refused execute-api:ManageConnections on .*\/prod\/GET\/@connections\/.* by its permissions boundary: missing statement/)]);
       management.destroy();
       client.socket.close();
     } finally {
