@@ -331,6 +331,8 @@ describe('wsgate local --watch', () => {
 
 describe('wsgate local --watch that synthesizes the app itself', () => {
   const FIXTURE = path.join(__dirname, 'fixtures', 'watch');
+  /** Like waitFor, with room for synths on a loaded machine (a bound, not a timing assertion). */
+  const waitForSynth = <T>(probe: () => T | undefined | null | false, what: string): Promise<T> => waitFor(probe, what, 150_000);
 
   test('GIVEN a folder with cdk.json, --app, or neither WHEN the watch plan is made THEN synth mode with the app command and its globs, else assembly mode', () => {
     // GIVEN
@@ -393,8 +395,8 @@ describe('wsgate local --watch that synthesizes the app itself', () => {
     const exited = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
     let client: QueuedClient | undefined;
     try {
-      const url = (await waitFor(() => /ws:\/\/127\.0\.0\.1:\d+\/dev/.exec(stdout), 'the stage line'))[0];
-      await waitFor(() => stdout.includes('Press Ctrl-C to stop.'), 'the ready line');
+      const url = (await waitForSynth(() => /ws:\/\/127\.0\.0\.1:\d+\/dev/.exec(stdout), 'the stage line'))[0];
+      await waitForSynth(() => stdout.includes('Press Ctrl-C to stop.'), 'the ready line');
       expect(stdout).toContain('[watch] cdk.out is missing or older than the app\'s files: synthesizing (node app.js)');
       expect(stdout).toMatch(/watching \S*wsgate-watch-synth-\w+: a change to the app's files runs `node app\.js` and swaps changed functions/);
       client = await QueuedClient.open(url);
@@ -405,7 +407,7 @@ describe('wsgate local --watch that synthesizes the app itself', () => {
       const handler = path.join(dir, 'src', 'handler.js');
       fs.writeFileSync(handler, fs.readFileSync(handler, 'utf8').replace("version: 'v1'", "version: 'v2'"));
       // THEN: what changed, the synth, the swap; the same connection gets the new code
-      await waitFor(() => /\[watch\] swapped 1 function\(s\) in \d+ ms: WatchApp\/Echo[A-Z0-9]+\n/.test(stdout), 'the swap after the handler edit');
+      await waitForSynth(() => /\[watch\] swapped 1 function\(s\) in \d+ ms: WatchApp\/Echo[A-Z0-9]+\n/.test(stdout), 'the swap after the handler edit');
       expect(stdout).toContain('[watch] changed: src/handler.js; synthesizing (node app.js)');
       expect(stdout).toMatch(/\[watch\] synth \d+ ms, reload \d+ ms/);
       client.send({ action: 'echo', n: 2 });
@@ -416,7 +418,7 @@ describe('wsgate local --watch that synthesizes the app itself', () => {
       fs.writeFileSync(appFile, `${fs.readFileSync(appFile, 'utf8')}\nthrow new Error('the app is broken on purpose');\n`);
       fs.writeFileSync(handler, fs.readFileSync(handler, 'utf8').replace("version: 'v2'", "version: 'v3'"));
       // THEN: the synth error is printed and the last good version keeps answering on the same connection
-      await waitFor(() => /the app is broken on purpose/.test(stdout), 'the failed synth');
+      await waitForSynth(() => /the app is broken on purpose/.test(stdout), 'the failed synth');
       expect(stdout).toMatch(/\[watch\] synth failed \(exit 1\) after \d+ ms; still serving the last good version:\n[^]*the app is broken on purpose/);
       client.send({ action: 'echo', n: 3 });
       expect(JSON.parse(await client.next())).toEqual({ version: 'v2', got: '{"action":"echo","n":3}' });
@@ -427,7 +429,7 @@ describe('wsgate local --watch that synthesizes the app itself', () => {
       if (cli.exitCode === null) cli.kill('SIGKILL');
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  }, 240_000);
+  }, 480_000);
 });
 
 /** Opens a WebSocket expected to be refused; resolves with the refusal's message. */
@@ -444,8 +446,8 @@ async function refusalOf(url: string): Promise<string> {
 }
 
 /** Polls until `probe` returns a value; bounded (45 s) and generous, as a ts-node CLI starts slowly on a loaded machine. */
-async function waitFor<T>(probe: () => T | undefined | null | false, what: string): Promise<T> {
-  const deadline = Date.now() + 45_000;
+async function waitFor<T>(probe: () => T | undefined | null | false, what: string, withinMs = 45_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
   for (;;) {
     const value = probe();
     if (value !== undefined && value !== null && value !== false) return value;

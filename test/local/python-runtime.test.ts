@@ -69,7 +69,7 @@ function functionOn(route: string): string {
 /** Waits (bounded) until the function log has a line matching `pattern` for `route`'s function; returns its lines. */
 async function logEventually(route: string, pattern: RegExp): Promise<string[]> {
   const id = functionOn(route);
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const lines = functionOutput.filter((l) => l.startsWith(`${id} `));
     if (lines.some((l) => pattern.test(l))) return lines;
