@@ -40,9 +40,35 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // dynalite closes its database while requests it already accepted may still wait for an item lock; such a request
+  // then throws "Database is closed" out of its callback (an uncaught exception in the host process). Close waits for
+  // the requests in flight first (bounded), once nothing can send new ones (the emulator stops its functions before).
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  server.on('request', (_req: unknown, res: { end: (...args: unknown[]) => unknown }) => {
+    inFlight++;
+    // Counted until dynalite answers (even when the caller has gone: its operation still runs).
+    const end = res.end;
+    res.end = function (this: unknown, ...args: unknown[]) {
+      inFlight--;
+      if (inFlight === 0) drained?.();
+      return end.apply(this, args);
+    };
+  });
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: async () => {
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5_000);
+          drained = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 

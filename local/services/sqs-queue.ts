@@ -118,11 +118,13 @@ export class SqsQueue {
   readonly name: string;
   readonly url: string;
   readonly arn: string;
+  /** The settings SetQueueAttributes may change. */
   visibilityTimeoutSeconds: number;
-  readonly messageRetentionSeconds: number;
-  readonly maximumMessageSize: number;
-  readonly delaySeconds: number;
-  readonly receiveMessageWaitTimeSeconds: number;
+  messageRetentionSeconds: number;
+  maximumMessageSize: number;
+  delaySeconds: number;
+  receiveMessageWaitTimeSeconds: number;
+  lastModifiedTimestamp: number;
   readonly redrive?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
   readonly createdTimestamp = Math.floor(Date.now() / 1000);
   /** Insertion order is delivery order. */
@@ -142,6 +144,7 @@ export class SqsQueue {
     this.maximumMessageSize = settings.maximumMessageSize ?? 262_144;
     this.delaySeconds = settings.delaySeconds ?? 0;
     this.receiveMessageWaitTimeSeconds = settings.receiveMessageWaitTimeSeconds ?? 0;
+    this.lastModifiedTimestamp = this.createdTimestamp;
     if (settings.redrive) this.redrive = settings.redrive;
   }
 
@@ -250,6 +253,29 @@ export class SqsQueue {
     }
     message.visibleAt = this.now() + seconds * 1000;
     this.changed();
+  }
+
+  /** SetQueueAttributes: the settings a queue's owner may change, each checked against SQS's range. */
+  setAttributes(attributes: Record<string, string>): void {
+    const ranges: Record<string, [number, number, (v: number) => void]> = {
+      VisibilityTimeout: [0, 43_200, (v) => (this.visibilityTimeoutSeconds = v)],
+      MessageRetentionPeriod: [60, 1_209_600, (v) => (this.messageRetentionSeconds = v)],
+      MaximumMessageSize: [1024, 1_048_576, (v) => (this.maximumMessageSize = v)],
+      DelaySeconds: [0, 900, (v) => (this.delaySeconds = v)],
+      ReceiveMessageWaitTimeSeconds: [0, 20, (v) => (this.receiveMessageWaitTimeSeconds = v)],
+    };
+    const checked: Array<() => void> = [];
+    for (const [name, raw] of Object.entries(attributes)) {
+      const range = ranges[name];
+      if (!range) throw new SqsError('InvalidAttributeName', 'InvalidAttributeName', 400, `Unknown Attribute ${name}.`);
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < range[0] || value > range[1]) {
+        throw new SqsError('InvalidAttributeValue', 'InvalidAttributeValue', 400, `Invalid value for the parameter ${name}.`);
+      }
+      checked.push(() => range[2](value));
+    }
+    for (const apply of checked) apply();
+    this.lastModifiedTimestamp = Math.floor(this.now() / 1000);
   }
 
   /** Makes a message received with `receiptHandle` visible again at once (a poller that stopped before invoking). */

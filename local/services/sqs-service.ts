@@ -42,7 +42,7 @@ type Input = Record<string, unknown>;
 
 const OPERATIONS = [
   'SendMessage', 'SendMessageBatch', 'ReceiveMessage', 'DeleteMessage', 'DeleteMessageBatch',
-  'ChangeMessageVisibility', 'ChangeMessageVisibilityBatch', 'GetQueueUrl', 'GetQueueAttributes', 'PurgeQueue', 'ListQueues',
+  'ChangeMessageVisibility', 'ChangeMessageVisibilityBatch', 'GetQueueUrl', 'GetQueueAttributes', 'SetQueueAttributes', 'PurgeQueue', 'ListQueues',
 ] as const;
 type Operation = (typeof OPERATIONS)[number];
 
@@ -143,7 +143,7 @@ export function queueAttributes(queue: SqsQueue): Record<string, string> {
     DelaySeconds: String(queue.delaySeconds),
     ReceiveMessageWaitTimeSeconds: String(queue.receiveMessageWaitTimeSeconds),
     CreatedTimestamp: String(queue.createdTimestamp),
-    LastModifiedTimestamp: String(queue.createdTimestamp),
+    LastModifiedTimestamp: String(queue.lastModifiedTimestamp),
     ...(queue.redrive ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: queue.redrive.deadLetterTargetArn, maxReceiveCount: queue.redrive.maxReceiveCount }) } : {}),
   };
 }
@@ -282,6 +282,12 @@ export async function startSqsService(options: SqsServiceOptions): Promise<SqsSe
         const all = queueAttributes(queueOf(input));
         const names = wanted(input.AttributeNames, Object.keys(all));
         return { Attributes: Object.fromEntries(names.map((n) => [n, all[n]])) };
+      }
+      case 'SetQueueAttributes': {
+        const attributes = input.Attributes;
+        if (typeof attributes !== 'object' || attributes === null) throw new SqsError('MissingParameter', 'MissingParameter', 400, 'The request must contain the parameter Attributes.');
+        queueOf(input).setAttributes(attributes as Record<string, string>);
+        return {};
       }
       case 'PurgeQueue':
         queueOf(input).purge();

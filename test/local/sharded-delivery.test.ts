@@ -8,43 +8,31 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
 import WebSocket from 'ws';
 import { signDevToken } from '../../local/dev-token';
-import { startEmulator, type RunningEmulator } from '../../local/emulator';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../local/emulator';
 import { CRASH_AT_POST, MAX_RECEIVE_COUNT, SHARD_SIZE, SHARDED_TOKEN_AUDIENCE, SHARDED_TOKEN_ISSUER, ShardedStack } from './fixtures/sharded/sharded-stack';
 import { invokeFunction, scanTable } from './support/emulator-kit';
 
 const CLIENTS = 450;
 const PAGE_SIZE = 100; // the worker's page (the unit of recorded progress)
+const THROTTLED_CLIENTS = 200;
+/** The workers' 2 x 20 posts in flight, each held LATENCY_MS, ask for at most 200/s: below RATE, once it is free. */
+const RATE = 300;
+const BURST = 10;
+const LATENCY_MS = 200;
+/** Requests in flight of the other caller: 500/s offered, over RATE. */
+const HOG_CONCURRENCY = 100;
 
 let workDir: string;
 let crashDir: string;
-let emulator: RunningEmulator;
-let sqs: SQSClient;
-const functionOutput: Array<{ id: string; stream: string; line: string }> = [];
-/** Per client: the texts of the chat messages it received. */
-const clients: Array<{ socket: WebSocket; texts: string[] }> = [];
-let queueUrl: string;
-let dlqUrl: string;
+let assemblyDir: string;
 
-function connect(url: string): Promise<{ socket: WebSocket; texts: string[] }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
-    const client = { socket, texts: [] as string[] };
-    socket.on('message', (data: Buffer) => {
-      const frame = JSON.parse(data.toString('utf8'));
-      if (frame.type === 'message') client.texts.push(frame.text);
-    });
-    socket.once('open', () => resolve(client));
-    socket.once('error', reject);
-  });
-}
-
-/** Resolves when `probe()` holds, checked after each event loop turn (bounded: 60 s, for a loaded machine). */
+/** Resolves when `probe()` holds, checked every 50 ms (bounded: 60 s, for a loaded machine). */
 async function until(probe: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (!(await probe())) {
@@ -53,69 +41,111 @@ async function until(probe: () => boolean | Promise<boolean>, what: string): Pro
   }
 }
 
-async function queueDepth(url: string): Promise<{ visible: number; inFlight: number }> {
-  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-  return { visible: Number(out.Attributes!.ApproximateNumberOfMessages), inFlight: Number(out.Attributes!.ApproximateNumberOfMessagesNotVisible) };
+/** One emulator on the fixture's assembly, its clients (each keeping the texts of the chat messages it received). */
+class LocalRun {
+  emulator!: RunningEmulator;
+  sqs!: SQSClient;
+  readonly output: Array<{ id: string; stream: string; line: string }> = [];
+  readonly clients: Array<{ socket: WebSocket; texts: string[] }> = [];
+  queueUrl = '';
+  dlqUrl = '';
+
+  async start(clientCount: number, options: Partial<EmulatorOptions> = {}): Promise<void> {
+    this.emulator = await startEmulator({ assemblyDir, port: 0, functionLog: (id, stream, line) => this.output.push({ id, stream, line }), ...options });
+    this.sqs = new SQSClient({ endpoint: this.emulator.sqsEndpoint, region: 'us-east-1', credentials: this.emulator.developerCredentials! });
+    const queues = this.emulator.model.queues!;
+    this.queueUrl = queues.find((q) => q.redrive)!.queueUrl;
+    this.dlqUrl = queues.find((q) => !q.redrive)!.queueUrl;
+    const token = await signDevToken({ user: 'fan', issuer: SHARDED_TOKEN_ISSUER, audience: SHARDED_TOKEN_AUDIENCE });
+    const url = `${this.emulator.endpoints[0].websocketUrl}?token=${encodeURIComponent(token)}`;
+    for (let i = 0; i < clientCount; i += 100) {
+      this.clients.push(...(await Promise.all(Array.from({ length: Math.min(100, clientCount - i) }, () => this.connect(url)))));
+    }
+    // Two warm worker instances (the mapping's maximum concurrency): a cold start on a loaded machine can outlast the
+    // fixture's short visibility timeout, and the shard would then be redelivered to a second worker, as on AWS.
+    const worker = this.emulator.model.functions[this.emulator.model.eventSourceMappings![0].functionId];
+    const warm = await Promise.all([1, 2].map(() => invokeFunction(this.emulator, worker.constructPath!, { Records: [] })));
+    expect(warm.map((w) => w.body)).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+  }
+
+  private connect(url: string): Promise<{ socket: WebSocket; texts: string[] }> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url);
+      const client = { socket, texts: [] as string[] };
+      socket.on('message', (data: Buffer) => {
+        const frame = JSON.parse(data.toString('utf8'));
+        if (frame.type === 'message') client.texts.push(frame.text);
+      });
+      socket.once('open', () => resolve(client));
+      socket.once('error', reject);
+    });
+  }
+
+  async queueDepth(url: string): Promise<{ visible: number; inFlight: number }> {
+    const out = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    return { visible: Number(out.Attributes!.ApproximateNumberOfMessages), inFlight: Number(out.Attributes!.ApproximateNumberOfMessagesNotVisible) };
+  }
+
+  /** The worker's embedded-metric-format lines (one per shard run), parsed. */
+  metricLines(): Array<Record<string, any>> {
+    return this.output
+      .filter((o) => o.id.includes('DeliveryWorker') && o.line.includes('"CloudWatchMetrics"'))
+      .map((o) => JSON.parse(o.line.slice(o.line.indexOf('{'))));
+  }
+
+  /** How many copies of `text` each client received. */
+  copies(text: string): number[] {
+    return this.clients.map((c) => c.texts.filter((t) => t === text).length);
+  }
+
+  /** Sends a broadcast from client 0 and waits until every client has it, every shard of its job is done and the queue is empty. */
+  async broadcast(text: string): Promise<Array<Record<string, any>>> {
+    const jobsBefore = new Set(this.metricLines().map((m) => m.jobId));
+    this.clients[0].socket.send(JSON.stringify({ action: 'sendmessage', data: { text } }));
+    await until(() => this.clients.every((c) => c.texts.includes(text)), `every client to receive ${text}`);
+    let jobId = '';
+    await until(async () => {
+      const job = this.metricLines().find((m) => !jobsBefore.has(m.jobId));
+      if (!job) return false;
+      jobId = job.jobId;
+      const progress = (await scanTable(this.emulator)).filter((i) => i.pk === `job#${jobId}`);
+      const depth = await this.queueDepth(this.queueUrl);
+      return progress.length === job.shards && progress.every((p) => p.done === true) && depth.visible + depth.inFlight === 0;
+    }, `the job of ${text} to finish`);
+    return this.metricLines().filter((m) => m.jobId === jobId);
+  }
+
+  async close(): Promise<void> {
+    // The emulator first: it closes the connections and runs their $disconnect before stopping its DynamoDB.
+    this.sqs?.destroy();
+    await this.emulator?.close();
+    for (const c of this.clients) c.socket.terminate();
+  }
 }
 
-/** The worker's embedded-metric-format lines (one per shard run), parsed. */
-function metricLines(): Array<Record<string, any>> {
-  return functionOutput
-    .filter((o) => o.id.includes('DeliveryWorker') && o.line.includes('"CloudWatchMetrics"'))
-    .map((o) => JSON.parse(o.line.slice(o.line.indexOf('{'))));
-}
-
-/** Sends a broadcast from client 0 and waits until every shard of its job is done and the queue is empty. */
-async function broadcast(text: string, expectedRecipients: (c: { texts: string[] }) => boolean = () => true): Promise<string> {
-  const jobsBefore = new Set(metricLines().map((m) => m.jobId));
-  clients[0].socket.send(JSON.stringify({ action: 'sendmessage', data: { text } }));
-  await until(() => clients.filter(expectedRecipients).every((c) => c.texts.includes(text)), `every client to receive ${text}`);
-  let jobId = '';
-  await until(async () => {
-    const job = metricLines().find((m) => !jobsBefore.has(m.jobId));
-    if (!job) return false;
-    jobId = job.jobId;
-    const progress = (await scanTable(emulator)).filter((i) => i.pk === `job#${jobId}`);
-    const depth = await queueDepth(queueUrl);
-    return progress.length === job.shards && progress.every((p) => p.done === true) && depth.visible + depth.inFlight === 0;
-  }, `the job of ${text} to finish`);
-  return jobId;
-}
-
-beforeAll(async () => {
+beforeAll(() => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-sharded-'));
   crashDir = path.join(workDir, 'crash');
   fs.mkdirSync(crashDir);
-  const assemblyDir = path.join(workDir, 'cdk.out');
+  assemblyDir = path.join(workDir, 'cdk.out');
   const app = new App({ outdir: assemblyDir });
   new ShardedStack(app, 'Sharded', { crashDir });
   app.synth();
-  emulator = await startEmulator({ assemblyDir, port: 0, functionLog: (id, stream, line) => functionOutput.push({ id, stream, line }) });
-  sqs = new SQSClient({ endpoint: emulator.sqsEndpoint, region: 'us-east-1', credentials: emulator.developerCredentials! });
-  const queues = emulator.model.queues!;
-  queueUrl = queues.find((q) => q.redrive)!.queueUrl;
-  dlqUrl = queues.find((q) => !q.redrive)!.queueUrl;
-  const token = await signDevToken({ user: 'fan', issuer: SHARDED_TOKEN_ISSUER, audience: SHARDED_TOKEN_AUDIENCE });
-  const url = `${emulator.endpoints[0].websocketUrl}?token=${encodeURIComponent(token)}`;
-  for (let i = 0; i < CLIENTS; i += 50) {
-    clients.push(...(await Promise.all(Array.from({ length: Math.min(50, CLIENTS - i) }, () => connect(url)))));
-  }
-  // Two warm worker instances (the mapping's maximum concurrency): a cold start on a loaded machine can outlast the
-  // fixture's short visibility timeout, and the shard would then be redelivered to a second worker, as on AWS.
-  const worker = emulator.model.functions[emulator.model.eventSourceMappings![0].functionId];
-  const warm = await Promise.all([1, 2].map(() => invokeFunction(emulator, worker.constructPath!, { Records: [] })));
-  expect(warm.map((w) => w.body)).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
-}, 120_000);
+});
 
-afterAll(async () => {
-  // The emulator first: it closes the connections and runs their $disconnect before stopping its DynamoDB.
-  sqs?.destroy();
-  await emulator?.close();
-  for (const c of clients) c.socket.terminate();
+afterAll(() => {
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
 });
 
 describe('sharded delivery through the emulator', () => {
+  const run = new LocalRun();
+  let emulator: RunningEmulator;
+  beforeAll(async () => {
+    await run.start(CLIENTS);
+    emulator = run.emulator;
+  }, 120_000);
+  afterAll(() => run.close());
+
   test('GIVEN the fixture WHEN loaded THEN its delivery queue, dead-letter queue and the worker\'s SQS event source are run', () => {
     const [mapping] = emulator.model.eventSourceMappings!;
     expect(emulator.model.queues).toHaveLength(2);
@@ -127,24 +157,22 @@ describe('sharded delivery through the emulator', () => {
 
   test('GIVEN 450 clients WHEN one broadcasts THEN the job is cut into shards and every client gets the message exactly once', async () => {
     // WHEN
-    const jobId = await broadcast('hello-everyone');
+    const runs = await run.broadcast('hello-everyone');
     // THEN
-    const runs = metricLines().filter((m) => m.jobId === jobId);
     expect(runs[0].shards).toBe(Math.ceil(CLIENTS / SHARD_SIZE));
     expect(runs.map((m) => m.status)).toEqual(Array(runs[0].shards).fill('done')); // one run per shard
     expect(runs.reduce((sum, m) => sum + m.Delivered, 0)).toBe(CLIENTS);
-    const copies = clients.map((c) => c.texts.filter((t) => t === 'hello-everyone').length);
-    expect(copies.filter((n) => n !== 1)).toEqual([]);
+    expect(run.copies('hello-everyone').filter((n) => n !== 1)).toEqual([]);
+    expect(fs.existsSync(path.join(crashDir, 'throttled'))).toBe(false); // no simulated rate limit here: no 429
   }, 120_000);
 
   test('GIVEN a worker that crashes in the second page of a shard WHEN a broadcast runs THEN the shard is redelivered, resumes after its recorded page, and no client misses it', async () => {
     // GIVEN
     fs.writeFileSync(path.join(crashDir, 'armed'), '');
     // WHEN
-    const jobId = await broadcast('after-a-crash');
+    const runs = await run.broadcast('after-a-crash');
     // THEN: the crash happened, the shard came back after the visibility timeout and resumed after page 1
     expect(fs.existsSync(path.join(crashDir, 'fired'))).toBe(true);
-    const runs = metricLines().filter((m) => m.jobId === jobId);
     expect(runs).toHaveLength(runs[0].shards); // the crashed run wrote no metric line; every shard finished once
     const resumed = runs.filter((m) => m.Delivered !== m.jobShardDelivered);
     expect(resumed).toHaveLength(1);
@@ -152,7 +180,7 @@ describe('sharded delivery through the emulator', () => {
     const skipped = resumed[0].jobShardDelivered - resumed[0].Delivered;
     expect(skipped).toBeGreaterThan(0);
     expect(skipped).toBeLessThanOrEqual(PAGE_SIZE);
-    const copies = clients.map((c) => c.texts.filter((t) => t === 'after-a-crash').length);
+    const copies = run.copies('after-a-crash');
     expect(copies.filter((n) => n === 0)).toEqual([]);
     // duplicates only within the crashed page: at most the posts it had started before the crash
     expect(copies.filter((n) => n > 2)).toEqual([]);
@@ -169,9 +197,8 @@ describe('sharded delivery through the emulator', () => {
       await db.send(new PutCommand({ TableName: tableName, Item: { pk: `conn#${id}`, sk: 'meta', connectionId: id, userId: 'ghost', connectedAt: Date.now(), expiresAt } }));
     }
     // WHEN
-    const jobId = await broadcast('to-the-living');
+    const runs = await run.broadcast('to-the-living');
     // THEN
-    const runs = metricLines().filter((m) => m.jobId === jobId);
     expect(runs.reduce((sum, m) => sum + m.Gone, 0)).toBe(stale.length);
     expect(runs.reduce((sum, m) => sum + m.Delivered, 0)).toBe(CLIENTS);
     const left = (await scanTable(emulator)).filter((i) => String(i.connectionId).startsWith('StaleConn'));
@@ -181,13 +208,48 @@ describe('sharded delivery through the emulator', () => {
 
   test('GIVEN a message that is not a delivery shard WHEN the worker keeps failing it THEN after maxReceiveCount receives it is in the dead-letter queue (the alarm\'s metric)', async () => {
     // GIVEN
-    expect(await queueDepth(dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await run.queueDepth(run.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
     // WHEN
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"not":"a shard"}' }));
+    await run.sqs.send(new SendMessageCommand({ QueueUrl: run.queueUrl, MessageBody: '{"not":"a shard"}' }));
     // THEN
-    await until(async () => (await queueDepth(dlqUrl)).visible === 1, 'the poison message to reach the dead-letter queue');
-    expect(await queueDepth(queueUrl)).toEqual({ visible: 0, inFlight: 0 });
-    const refusals = functionOutput.filter((o) => o.id.includes('DeliveryWorker') && o.line.includes('shard_message_invalid'));
+    await until(async () => (await run.queueDepth(run.dlqUrl)).visible === 1, 'the poison message to reach the dead-letter queue');
+    expect(await run.queueDepth(run.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    const refusals = run.output.filter((o) => o.id.includes('DeliveryWorker') && o.line.includes('shard_message_invalid'));
     expect(refusals).toHaveLength(MAX_RECEIVE_COUNT);
   }, 60_000);
+});
+
+describe('sharded delivery under the simulated @connections rate', () => {
+  const run = new LocalRun();
+  beforeAll(() => run.start(THROTTLED_CLIENTS, { connectionsRatePerSecond: RATE, connectionsBurst: BURST, connectionsLatencyMs: LATENCY_MS }), 120_000);
+  afterAll(() => run.close());
+
+  test(`GIVEN the account's @connections rate (${RATE}/s, ${LATENCY_MS} ms per call) used up by another caller WHEN 2 workers post a broadcast THEN their posts answered 429 are retried once it frees up and every client gets it exactly once`, async () => {
+    // GIVEN: throttled shards take longer than the fixture's 5 s visibility timeout: 30 s, so none is redelivered
+    await run.sqs.send(new SetQueueAttributesCommand({ QueueUrl: run.queueUrl, Attributes: { VisibilityTimeout: '30' } }));
+    // and another caller of the account's @connections (unsigned: the rate is taken before the signature is read)
+    // keeps the bucket empty until a worker post has been answered 429
+    const url = `${run.emulator.endpoints[0].callbackUrl}/@connections/someone-else`;
+    let hogging = true;
+    let hogThrottled = 0;
+    const hog = Array.from({ length: HOG_CONCURRENCY }, async () => {
+      while (hogging) {
+        const res = await fetch(url, { method: 'POST', body: 'x' });
+        await res.arrayBuffer();
+        if (res.status === 429) hogThrottled++;
+      }
+    });
+    await until(() => hogThrottled > 0, 'the other caller to use up the rate');
+    const throttledFile = path.join(crashDir, 'throttled');
+    const stopHog = until(() => fs.existsSync(throttledFile), 'a worker post answered 429').finally(() => (hogging = false));
+    // WHEN
+    const runs = await run.broadcast('through-the-bottleneck');
+    await stopHog;
+    await Promise.all(hog);
+    // THEN
+    expect(fs.readFileSync(throttledFile, 'utf8').length).toBeGreaterThan(0);
+    expect(runs.reduce((sum, m) => sum + m.Failed, 0)).toBe(0);
+    expect(runs.reduce((sum, m) => sum + m.Delivered, 0)).toBe(THROTTLED_CLIENTS);
+    expect(run.copies('through-the-bottleneck').filter((n) => n !== 1)).toEqual([]);
+  }, 120_000);
 });

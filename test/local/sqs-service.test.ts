@@ -6,7 +6,7 @@
 import {
   ChangeMessageVisibilityBatchCommand, ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, DeleteMessageCommand,
   GetQueueAttributesCommand, GetQueueUrlCommand, PurgeQueueCommand, QueueDoesNotExist, ReceiptHandleIsInvalid,
-  ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient,
+  ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient,
 } from '@aws-sdk/client-sqs';
 import { IamAuthority } from '../../local/iam/credentials';
 import type { FunctionModel } from '../../local/model';
@@ -145,6 +145,17 @@ describe('the SQS service without IAM', () => {
     await expect(client.send(new GetQueueUrlCommand({ QueueName: 'Nope' }))).rejects.toBeInstanceOf(QueueDoesNotExist);
     await expect(client.send(new GetQueueUrlCommand({ QueueName: 'Work' }))).resolves.toMatchObject({ QueueUrl: URL_OF('Work') });
     await expect(client.send(new DeleteMessageCommand({ QueueUrl: URL_OF('Plain'), ReceiptHandle: 'forged' }))).rejects.toBeInstanceOf(ReceiptHandleIsInvalid);
+  });
+
+  test('GIVEN SetQueueAttributes WHEN the visibility timeout is changed THEN the queue reports it, and an unknown or out-of-range attribute is refused', async () => {
+    // WHEN
+    await client.send(new SetQueueAttributesCommand({ QueueUrl: URL_OF('Plain'), Attributes: { VisibilityTimeout: '120' } }));
+    // THEN
+    const attributes = await client.send(new GetQueueAttributesCommand({ QueueUrl: URL_OF('Plain'), AttributeNames: ['VisibilityTimeout'] }));
+    expect(attributes.Attributes).toEqual({ VisibilityTimeout: '120' });
+    await expect(client.send(new SetQueueAttributesCommand({ QueueUrl: URL_OF('Plain'), Attributes: { Colour: 'blue' } }))).rejects.toMatchObject({ name: 'InvalidAttributeName' });
+    await expect(client.send(new SetQueueAttributesCommand({ QueueUrl: URL_OF('Plain'), Attributes: { VisibilityTimeout: '43201' } }))).rejects.toMatchObject({ name: 'InvalidAttributeValue' });
+    await client.send(new SetQueueAttributesCommand({ QueueUrl: URL_OF('Plain'), Attributes: { VisibilityTimeout: '30' } }));
   });
 });
 
