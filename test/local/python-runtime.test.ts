@@ -13,6 +13,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { signDevToken } from '../../local/dev-token';
 import { startEmulator, type RunningEmulator } from '../../local/emulator';
+import type { FunctionModel } from '../../local/model';
+import { createInvoker } from '../../local/runtime/invoker';
 import { findPython, missingPythonMessage, pythonWarnings } from '../../local/runtime/python/python-worker';
 import { PY_AUDIENCE, PY_ISSUER, synthPythonApp } from './fixtures/python/python-app';
 import { QueuedClient } from './gateway-test-kit';
@@ -168,6 +170,47 @@ describe('Python functions under the emulator', () => {
     const again = await invokeFunction(emulator, functionOn('slow'), {});
     expect(again.body).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 1.00 seconds' });
     expect(functionOutput.filter((l) => l.includes('slow: starting')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  test('GIVEN Python handlers invoked directly WHEN they return, return Decimals, return nothing or an unserializable value, or cannot load THEN the outcomes and context are those of the Lambda Python runtime', async () => {
+    // GIVEN: functions on the fixture's misc/ folder, run by the invoker alone
+    const base = { stackName: 'Py', functionName: 'py-misc', runtime: 'python3.12', codeDir: path.join(__dirname, 'fixtures/python/src/misc'), environment: {}, timeoutSeconds: 2, memorySize: 256 };
+    const fn = (logicalId: string, handler: string): FunctionModel => ({ ...base, id: `Py/${logicalId}`, logicalId, handler });
+    const functions = Object.fromEntries([
+      fn('Context', 'index.context_fields'), fn('Decimals', 'index.decimals'), fn('Unserializable', 'index.unserializable'), fn('Nothing', 'index.nothing'),
+      fn('Absent', 'index.absent'), fn('Syntax', 'syntax_bad.handler'), fn('NoModule', 'nowhere.handler'), fn('Malformed', 'index'),
+    ].map((f) => [f.id, f]));
+    const log: string[] = [];
+    const invoker = createInvoker({ functions, log: (_id, _stream, line) => log.push(line) });
+    try {
+      // WHEN / THEN
+      const context = await invoker.invoke('Py/Context', { n: 1 });
+      expect(context.result).toEqual({
+        awsRequestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        functionName: 'py-misc',
+        functionVersion: '$LATEST',
+        memoryLimitInMB: '256',
+        logGroupName: '/aws/lambda/py-misc',
+        invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:py-misc',
+        remainingBelowTimeout: true,
+        event: { n: 1 },
+        cwd: true,
+        nodeChannelHidden: true,
+      });
+      expect((await invoker.invoke('Py/Decimals', {})).result).toEqual({ count: 3, ratio: 0.5 });
+      expect(await invoker.invoke('Py/Nothing', {})).toEqual(expect.objectContaining({ result: null }));
+      expect((await invoker.invoke('Py/Unserializable', {})).error).toEqual({
+        errorType: 'Runtime.MarshalError',
+        errorMessage: expect.stringMatching(/^Unable to marshal response: Object of type object is not JSON serializable/),
+      });
+      expect((await invoker.invoke('Py/Absent', {})).error).toEqual({ errorType: 'Runtime.HandlerNotFound', errorMessage: "Handler 'absent' missing on module 'index'" });
+      expect((await invoker.invoke('Py/Syntax', {})).error).toEqual({ errorType: 'Runtime.UserCodeSyntaxError', errorMessage: expect.stringMatching(/^Syntax error in module 'syntax_bad': /) });
+      expect((await invoker.invoke('Py/NoModule', {})).error).toEqual({ errorType: 'Runtime.ImportModuleError', errorMessage: "Unable to import module 'nowhere': No module named 'nowhere'" });
+      expect((await invoker.invoke('Py/Malformed', {})).error).toEqual({ errorType: 'Runtime.MalformedHandlerName', errorMessage: expect.stringMatching(/^Bad handler 'index': /) });
+      expect(log).toEqual(expect.arrayContaining([expect.stringMatching(/^\[ERROR\] Runtime\.UserCodeSyntaxError: Syntax error in module 'syntax_bad'/)]));
+    } finally {
+      await invoker.close();
+    }
   });
 
   test('GIVEN no interpreter WHEN the missing-python message and start-up warnings are built THEN they name WSGATE_PYTHON and what to install (none when python is found)', () => {
