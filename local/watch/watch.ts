@@ -30,7 +30,8 @@ export interface WatchPlan {
   readonly context: Record<string, unknown>;
 }
 
-const ALWAYS_EXCLUDED = ['node_modules', '.git', 'cdk.out', 'cdk.out.*'];
+/** Never trigger a synth: dependencies, the default assembly folders, and the context file the CDK CLI rewrites. */
+const ALWAYS_EXCLUDED = ['node_modules', '.git', 'cdk.out', 'cdk.out.*', 'cdk.context.json'];
 
 /**
  * synth mode when `app` is given or `cwd/cdk.json` names an `app` command; assembly mode otherwise.

@@ -357,6 +357,7 @@ describe('wsgate local --watch that synthesizes the app itself', () => {
       expect(isWatched(all, '.git/index')).toBe(false);
       expect(isWatched(all, 'out/manifest.json', 'out')).toBe(false);
       expect(isWatched(all, 'cdk.out/manifest.json')).toBe(false);
+      expect(isWatched(all, 'cdk.context.json')).toBe(false);
       // at start: an assembly older than a watched file (or none) is synthesized first
       expect(assemblyIsStale(plan, 'cdk.out')).toBe(true);
       fs.mkdirSync(path.join(dir, 'src'));
