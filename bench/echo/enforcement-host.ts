@@ -23,7 +23,13 @@ async function main(): Promise<void> {
     throttle: enforced,
     // AWS's account rate on @connections (the echo route makes no @connections call: the bucket is there, unused).
     ...(enforced ? { connectionsRatePerSecond: 10_000 } : {}),
-    functionLog: () => undefined,
+    // Failures only (a refused or failed handshake, a failed function), on stderr: the bench prints them prefixed.
+    log: (line) => {
+      if (/failed|refused|timed out|error/i.test(line)) process.stderr.write(`${line}\n`);
+    },
+    functionLog: (functionId, _stream, line) => {
+      if (/"level":"error"|Error|Unhandled|Task timed out/.test(line)) process.stderr.write(`${functionId}: ${line.slice(0, 400)}\n`);
+    },
   });
   send({ type: 'ready', websocketUrl: emulator.endpoints[0].websocketUrl });
   process.on('message', (message: { type?: string }) => {

@@ -55,11 +55,11 @@ const ECHO_TARGETS = [
   ['enforcementOn', 'emulator, enforcement on (IAM, stage and `@connections` buckets)'],
 ] as const;
 
-/** Slowdown in percent from an on ÷ off ratio: > 1 is slower for a time, < 1 is slower for a rate. */
+/** `x % slower` / `x % faster` from an on ÷ off ratio: > 1 is slower for a time, < 1 is slower for a rate. */
 function slowdown(r: number | undefined, kind: 'time' | 'rate'): string {
   if (r === undefined || !Number.isFinite(r)) return 'n/a';
   const pct = kind === 'time' ? (r - 1) * 100 : (1 / r - 1) * 100;
-  return `${pct >= 0 ? '+' : ''}${num(pct, 1)} %`;
+  return `${num(Math.abs(pct), 1)} % ${pct >= 0 ? 'slower' : 'faster'}`;
 }
 
 export function echoSection(r: EchoResult): string {
