@@ -130,7 +130,8 @@ describe('ConnectionStore: an item that expires exactly now', () => {
         Item: { pk: 'conn#legacy', sk: 'meta', connectionId: 'legacy', userId: 'u', connectedAt: NOW_MS, expiresAt: 'never' },
       }),
     );
-    // kills: `typeof item.expiresAt === 'number' &&` → `||` / true ('never' < now is false anyway, so → `||` makes it expired)
+    // kills: `typeof item.expiresAt === 'number' &&` → `||` (which makes it expired); `→ true` survives here ('never' < now
+    // is false anyway) and is killed by the numeric-string test at the end of this file
     expect((await store.getConnection('legacy'))?.connectionId).toBe('legacy');
   });
 
@@ -197,5 +198,81 @@ describe('ConnectionStore: the UnprocessedItems retry schedule', () => {
     } finally {
       await proxy.stop();
     }
+  });
+});
+
+// Behaviours mutation testing (npm run mutate -- connection-store) showed no test of this module's own pinned down.
+describe('ConnectionStore: consistent reads, absent items, empty pages and string TTLs', () => {
+  /** The document client with every command's name and input recorded on its way to dynalite. */
+  function commands(client: DynamoDBDocumentClient): { client: DynamoDBDocumentClient; sent: { name: string; input: Record<string, unknown> }[] } {
+    const sent: { name: string; input: Record<string, unknown> }[] = [];
+    const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+    const wrapped = Object.create(client) as DynamoDBDocumentClient;
+    (wrapped as unknown as { send: (command: unknown) => Promise<unknown> }).send = (command) => {
+      const c = command as { constructor: { name: string }; input: Record<string, unknown> };
+      sent.push({ name: c.constructor.name, input: c.input });
+      return send(command);
+    };
+    return { client: wrapped, sent };
+  }
+
+  test('GIVEN a connection with a membership WHEN it is read, its membership read and it is deleted THEN every read is strongly consistent', async () => {
+    // GIVEN ($disconnect can follow $connect within milliseconds: an eventually consistent read could miss the item)
+    const table = await freshTable();
+    const { client, sent } = commands(dynamo.doc);
+    const store = new ConnectionStore({ client, tableName: table, roomIndex: ROOM_INDEX, clock: () => NOW_MS });
+    await store.putConnection(connection('c1'));
+    await store.joinRoom(member('c1', 'lobby'));
+    sent.length = 0;
+    // WHEN
+    await store.getConnection('c1');
+    await store.getMembership('c1', 'lobby');
+    await store.deleteConnection('c1');
+    // THEN
+    expect(sent.filter((c) => c.name !== 'BatchWriteCommand').map((c) => [c.name, c.input.ConsistentRead])).toEqual([
+      ['GetCommand', true], ['GetCommand', true], ['QueryCommand', true],
+    ]);
+  });
+
+  test('GIVEN no membership WHEN leaving the room THEN false, no error', async () => {
+    const { store } = await freshStore();
+    await store.putConnection(connection('solo'));
+    expect(await store.leaveRoom('solo', 'lobby')).toBe(false);
+    expect(await store.leaveRoom('nobody', 'lobby')).toBe(false);
+  });
+
+  test('GIVEN an empty room, no connections, and pages whose items are all expired WHEN listed THEN no empty page is yielded', async () => {
+    // GIVEN pages of 2 items: the first two members (and connections) expired, the third live
+    const { store } = await freshStore({ pageSize: 2 });
+    const empty = await freshStore();
+    expect(await all(empty.store.roomMembers('lobby'))).toEqual([]);
+    const pagesOf = async <T>(it: AsyncIterable<T[]>): Promise<T[][]> => {
+      const pages: T[][] = [];
+      for await (const page of it) pages.push(page);
+      return pages;
+    };
+    expect(await pagesOf(empty.store.roomMembers('lobby'))).toEqual([]);
+    expect(await pagesOf(empty.store.connections())).toEqual([]);
+    for (const id of ['a1', 'a2']) {
+      await store.putConnection(connection(id, NOW_S - 1));
+      await store.joinRoom(member(id, 'lobby', NOW_S - 1));
+    }
+    await store.putConnection(connection('a3'));
+    await store.joinRoom(member('a3', 'lobby'));
+    // WHEN / THEN
+    const members = await pagesOf(store.roomMembers('lobby'));
+    expect(members.every((page) => page.length > 0)).toBe(true);
+    expect(members.flat().map((m) => m.connectionId)).toEqual(['a3']);
+    const connections = await pagesOf(store.connections());
+    expect(connections.every((page) => page.length > 0)).toBe(true);
+    expect(connections.flat().map((c) => c.connectionId)).toEqual(['a3']);
+  });
+
+  test('GIVEN an item whose expiresAt is a numeric string in the past WHEN read THEN it is live (DynamoDB TTL only honours Numbers)', async () => {
+    const { store, table } = await freshStore();
+    await dynamo.doc.send(
+      new PutCommand({ TableName: table, Item: { pk: 'conn#str', sk: 'meta', connectionId: 'str', userId: 'u', connectedAt: NOW_MS, expiresAt: '1000' } }),
+    );
+    expect((await store.getConnection('str'))?.connectionId).toBe('str');
   });
 });
