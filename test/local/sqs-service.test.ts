@@ -153,7 +153,7 @@ describe('the SQS service without IAM', () => {
     // THEN
     const attributes = await client.send(new GetQueueAttributesCommand({ QueueUrl: URL_OF('Plain'), AttributeNames: ['VisibilityTimeout'] }));
     expect(attributes.Attributes).toEqual({ VisibilityTimeout: '120' });
-    await expect(client.send(new SetQueueAttributesCommand({ QueueUrl: URL_OF('Plain'), Attributes: { Colour: 'blue' } }))).rejects.toMatchObject({ name: 'InvalidAttributeName' });
+    await expect(client.send(new SetQueueAttributesCommand({ QueueUrl: URL_OF('Plain'), Attributes: { Colour: 'blue' } as Record<string, string> }))).rejects.toMatchObject({ name: 'InvalidAttributeName' });
     await expect(client.send(new SetQueueAttributesCommand({ QueueUrl: URL_OF('Plain'), Attributes: { VisibilityTimeout: '43201' } }))).rejects.toMatchObject({ name: 'InvalidAttributeValue' });
     await client.send(new SetQueueAttributesCommand({ QueueUrl: URL_OF('Plain'), Attributes: { VisibilityTimeout: '30' } }));
   });
