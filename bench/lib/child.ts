@@ -14,7 +14,9 @@ export interface IpcChild {
 export function forkTs(file: string, args: readonly string[] = [], stderrPrefix = ''): IpcChild {
   const child = fork(file, [...args], {
     execArgv: ['-r', 'ts-node/register/transpile-only'],
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
+    // Prefer .ts: local/ and lib/ also hold compiled .js (package builds, git-ignored) that can be older than the
+    // sources, and Node's resolution would load those first.
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PREFER_TS_EXTS: 'true' },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
