@@ -3,7 +3,8 @@
  * WebSocketGateway with `delivery` at small sizes, synthesized for real; `sendmessage` enqueues a broadcast job on
  * the local SQS, the SQS event source invokes the bundled delivery worker per shard, and real `ws` clients count
  * what they receive. Local IAM is on: every SQS, DynamoDB and `@connections` call is the functions' own, checked
- * against their roles. One emulator for the file; the queue's visibility timeout is 5 s in the fixture.
+ * against their roles (a second emulator on the same assembly runs with it off, under the simulated @connections rate).
+ * The queue's visibility timeout is 5 s in the fixture.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -52,7 +53,7 @@ class LocalRun {
 
   async start(clientCount: number, options: Partial<EmulatorOptions> = {}): Promise<void> {
     this.emulator = await startEmulator({ assemblyDir, port: 0, functionLog: (id, stream, line) => this.output.push({ id, stream, line }), ...options });
-    this.sqs = new SQSClient({ endpoint: this.emulator.sqsEndpoint, region: 'us-east-1', credentials: this.emulator.developerCredentials! });
+    this.sqs = new SQSClient({ endpoint: this.emulator.sqsEndpoint, region: 'us-east-1', credentials: this.emulator.developerCredentials ?? { accessKeyId: 'local', secretAccessKey: 'local' } });
     const queues = this.emulator.model.queues!;
     this.queueUrl = queues.find((q) => q.redrive)!.queueUrl;
     this.dlqUrl = queues.find((q) => !q.redrive)!.queueUrl;
@@ -222,9 +223,10 @@ describe('sharded delivery through the emulator', () => {
   }, 60_000);
 });
 
-describe('sharded delivery under the simulated @connections rate', () => {
+describe('sharded delivery under the simulated @connections rate, local IAM off', () => {
   const run = new LocalRun();
-  beforeAll(() => run.start(THROTTLED_CLIENTS, { connectionsRatePerSecond: RATE, connectionsBurst: BURST, connectionsLatencyMs: LATENCY_MS }), 120_000);
+  // With local IAM off (`--no-iam`): the same app runs unchecked.
+  beforeAll(() => run.start(THROTTLED_CLIENTS, { iam: false, connectionsRatePerSecond: RATE, connectionsBurst: BURST, connectionsLatencyMs: LATENCY_MS }), 120_000);
   afterAll(() => run.close());
 
   test(`GIVEN the account's @connections rate (${RATE}/s, ${LATENCY_MS} ms per call) used up by another caller WHEN the worker posts a broadcast THEN its posts answered 429 are retried once it frees up and every client gets it exactly once`, async () => {
