@@ -32,8 +32,8 @@ Options:
   --max-duration SECONDS    close every connection after this long (default: 7200)
   --init-timeout SECONDS    budget of a function instance's init phase (default: 10, as on Lambda)
   --instance-idle SECONDS   stop a function instance idle this long (default: 300; Lambda keeps idle ones minutes)
-  --max-instances N         instances per function without ReservedConcurrentExecutions (default: 10; further
-                            invocations wait; over a template's reserved concurrency they are throttled)
+  --max-instances N         instances per function without ReservedConcurrentExecutions (default: 2 per core, 2-10;
+                            further invocations wait; over a template's reserved concurrency they are throttled)
   --static DIR              serve DIR at /_wsgate/app/ (the browser demo)
   --local-secret VALUE      key Secrets Manager answers with, and dev tokens are signed with
   --no-iam                  do not check SigV4 signatures and IAM policies (local IAM is on by default)

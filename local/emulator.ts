@@ -47,9 +47,14 @@ export interface EmulatorOptions {
   readonly instanceIdleMs?: number;
   /**
    * Instances per function when the template sets no ReservedConcurrentExecutions (further invocations wait for one);
-   * with it, the reserved concurrency bounds invocations and one over it is throttled. @default 10
+   * with it, the reserved concurrency bounds invocations and one over it is throttled. @default 2 per CPU core, from 2 to 10
    */
   readonly maxInstancesPerFunction?: number;
+  /**
+   * Function processes reach the emulator's hosts (`@connections`, JWKS) over TLS with the emulator's certificate.
+   * @default false: over plain TCP to the same port (the requests are the same; the loopback hop skips the handshake)
+   */
+  readonly functionsUseTls?: boolean;
   /** Folder served at /_wsgate/app/. @default - not served */
   readonly staticDir?: string;
   /** What Secrets Manager answers for every secret, and the dev tokens' key. @default LOCAL_SECRET_DEFAULT */
@@ -333,6 +338,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         gatewayHosts,
         gatewayPort: gateway.port,
         caFile: certificate.certFile,
+        // The gateway's port serves plain HTTP too (shared-port-server.ts), JWKS hosts included: no TLS handshake per
+        // function connection.
+        gatewayPlainHttp: options.functionsUseTls !== true,
         ...(options.initTimeoutMs !== undefined ? { initTimeoutMs: options.initTimeoutMs } : {}),
         ...(options.instanceIdleMs !== undefined ? { instanceIdleMs: options.instanceIdleMs } : {}),
         ...(options.maxInstancesPerFunction !== undefined ? { maxInstancesPerFunction: options.maxInstancesPerFunction } : {}),

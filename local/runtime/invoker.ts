@@ -2,6 +2,7 @@
  * `createInvoker(options)`: runs the assembly's Lambda functions as the Node.js Lambda runtime would, one child
  * process per warm instance (see instance.ts, worker.cjs), with a bounded pool per function (function-pool.ts).
  */
+import * as os from 'os';
 import { FunctionInvoker, FunctionModel, InvocationOutcome } from '../model';
 import { FunctionPool } from './function-pool';
 import { FunctionInstance, LogSink } from './instance';
@@ -13,9 +14,11 @@ export type { LocalEndpoints } from './lambda-environment';
 
 /**
  * Instances per function when the template sets no ReservedConcurrentExecutions: a local resource bound, not an AWS
- * limit (invocations past it wait for a free instance instead of being throttled).
+ * limit (invocations past it wait for a free instance instead of being throttled). Two per CPU core, from 2 to 10:
+ * the functions share this machine's cores with the emulator and the local services, so more processes add memory
+ * (about 60 MB each with the SDK loaded) and cold starts, not throughput.
  */
-export const DEFAULT_MAX_INSTANCES_PER_FUNCTION = 10;
+export const DEFAULT_MAX_INSTANCES_PER_FUNCTION = Math.min(10, Math.max(2, 2 * os.cpus().length));
 /**
  * An idle instance is stopped after 5 minutes. Lambda keeps an idle execution environment for an unspecified time
  * (observed: minutes, no guarantee) and then a new invocation is a cold start again.
@@ -34,7 +37,7 @@ export interface InvokerOptions extends LocalEndpoints {
   /**
    * Concurrent instances per function; further invocations wait for one. A function's ReservedConcurrentExecutions
    * bounds it further, and an invocation over the reserved concurrency is throttled (TooManyRequestsException).
-   * @default 10
+   * @default DEFAULT_MAX_INSTANCES_PER_FUNCTION (2 per CPU core, from 2 to 10)
    */
   readonly maxInstancesPerFunction?: number;
   /** An instance idle this long is stopped (the next invocation starts a new one). @default 300000 (5 minutes) */

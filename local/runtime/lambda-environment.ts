@@ -23,6 +23,11 @@ export interface LocalEndpoints {
   /** PEM file of the emulator's certificate → NODE_EXTRA_CA_CERTS. */
   readonly caFile?: string;
   /**
+   * The gateway port also answers plain HTTP: redirected HTTPS connections become plain TCP to it (no TLS handshake
+   * on the loopback hop; requests unchanged). @default false (TLS with the emulator's certificate)
+   */
+  readonly gatewayPlainHttp?: boolean;
+  /**
    * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN bound to the function's execution role (local IAM).
    * @default LOCAL_CREDENTIALS for every function
    */
@@ -68,6 +73,7 @@ export function lambdaEnvironment(fn: FunctionModel, region: string, accountId: 
   if (endpoints.gatewayHosts?.length && endpoints.gatewayPort) {
     env.WSGATE_REDIRECT_HOSTS = endpoints.gatewayHosts.join(',');
     env.WSGATE_REDIRECT_PORT = String(endpoints.gatewayPort);
+    if (endpoints.gatewayPlainHttp) env.WSGATE_REDIRECT_PLAIN = '1';
   }
   return env;
 }

@@ -6,11 +6,17 @@
  * SNI and the Host header keep the original name; the emulator's certificate is trusted via NODE_EXTRA_CA_CERTS.
  *
  * WSGATE_REDIRECT_HOSTS: comma-separated host names, `*.` wildcards allowed; WSGATE_REDIRECT_PORT: emulator port.
+ * WSGATE_REDIRECT_PLAIN=1 (the emulator's port also speaks plain HTTP): the connection is a plain TCP socket to that
+ * port instead, so no TLS handshake is paid per connection. The handler's client still sends the same HTTPS-shaped
+ * request (Host, SigV4 over the https URL); only the encryption of this loopback hop is skipped. A handler that
+ * builds a client per invocation (AWS's chat sample does) would otherwise pay up to 50 handshakes per fan-out.
  */
+const net = require('net');
 const tls = require('tls');
 
 const patterns = (process.env.WSGATE_REDIRECT_HOSTS || '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
 const port = Number(process.env.WSGATE_REDIRECT_PORT);
+const plain = process.env.WSGATE_REDIRECT_PLAIN === '1';
 
 function matches(host) {
   const name = String(host || '').toLowerCase().replace(/\.$/, '');
@@ -43,6 +49,11 @@ if (patterns.length > 0 && Number.isInteger(port) && port > 0) {
     if (!matches(host)) return originalConnect.apply(this, args);
     const redirected = { ...options, host: '127.0.0.1', port, servername: options.servername || String(host).replace(/:\d+$/, '') };
     delete redirected.path;
+    if (plain) {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      if (callback) socket.once('connect', callback);
+      return socket;
+    }
     return callback ? originalConnect.call(this, redirected, callback) : originalConnect.call(this, redirected);
   };
 }

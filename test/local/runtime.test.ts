@@ -3,6 +3,7 @@
  * processes, a real dynalite, a real TLS server holding the emulator's certificate and real AWS SDK v3 clients.
  */
 import * as fs from 'fs';
+import * as http from 'http';
 import * as https from 'https';
 import * as net from 'net';
 import * as os from 'os';
@@ -449,6 +450,50 @@ describe('createInvoker: instance lifecycle (reuse first, idle reaping, reserved
 
   test('GIVEN invalid lifecycle options WHEN the invoker is created THEN it throws naming the option', () => {
     expect(() => createInvoker({ functions: {}, instanceIdleMs: 0 })).toThrow(/instanceIdleMs must be a number of milliseconds > 0, got 0/);
+  });
+});
+
+describe('createInvoker: gatewayPlainHttp (the emulator port also speaks plain HTTP)', () => {
+  test('GIVEN gatewayPlainHttp WHEN an unmodified handler posts to its https callback URL THEN the same request arrives over plain TCP', async () => {
+    // GIVEN a plain HTTP server standing in for the gateway, recording each connection's first byte
+    const calls: Array<{ method: string; url: string; host: string; body: string }> = [];
+    const firstBytes: number[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        calls.push({ method: req.method!, url: req.url!, host: String(req.headers.host), body: Buffer.concat(chunks).toString() });
+        res.writeHead(200).end();
+      });
+    });
+    server.on('connection', (socket: net.Socket) => socket.once('data', (d: Buffer) => firstBytes.push(d[0])));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const post = FUNCTIONS.find((f) => f.id === 'Fixture/Post')!;
+    const own = createInvoker({
+      functions: { [post.id]: post }, region: REGION, log: () => undefined,
+      gatewayHosts: [`*.execute-api.${REGION}.amazonaws.com`], gatewayPort: (server.address() as net.AddressInfo).port, gatewayPlainHttp: true,
+    });
+    try {
+      // WHEN
+      const outcomes = [
+        await own.invoke(post.id, { apiId: API_ID, stage: 'prod', connectionId: 'PlainAAAAAAAAAA=', data: 'one' }),
+        await own.invoke(post.id, { apiId: API_ID, stage: 'prod', connectionId: 'PlainBBBBBBBBBB=', data: 'two' }),
+      ];
+      // THEN the handler saw its https endpoint and a 200; the server got the HTTPS-shaped requests in plain text
+      expect(outcomes.map((o) => o.result)).toEqual([
+        { endpoint: `https://${API_ID}.execute-api.${REGION}.amazonaws.com/prod`, status: 200 },
+        { endpoint: `https://${API_ID}.execute-api.${REGION}.amazonaws.com/prod`, status: 200 },
+      ]);
+      expect(calls).toEqual([
+        { method: 'POST', url: '/prod/@connections/PlainAAAAAAAAAA%3D', host: `${API_ID}.execute-api.${REGION}.amazonaws.com`, body: 'one' },
+        { method: 'POST', url: '/prod/@connections/PlainBBBBBBBBBB%3D', host: `${API_ID}.execute-api.${REGION}.amazonaws.com`, body: 'two' },
+      ]);
+      expect(firstBytes.length).toBeGreaterThan(0);
+      expect(firstBytes.every((b) => b === 'P'.charCodeAt(0))).toBe(true); // 'POST', not a TLS record (0x16)
+    } finally {
+      await own.close();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
 
