@@ -206,7 +206,9 @@ describe('sharded delivery through the emulator', () => {
     expect(runs.reduce((sum, m) => sum + m.Gone, 0)).toBe(stale.length);
     expect(runs.reduce((sum, m) => sum + m.Delivered, 0)).toBe(CLIENTS);
     const left = (await scanTable(emulator)).filter((i) => String(i.connectionId).startsWith('StaleConn'));
-    expect(left).toEqual([]);
+    // (a failed cleanup is logged by the worker: shown here when it happens)
+    const cleanupFailures = run.output.filter((o) => o.id.includes('DeliveryWorker') && o.line.includes('stale_connection_not_removed')).map((o) => o.line);
+    expect({ left, cleanupFailures }).toEqual({ left: [], cleanupFailures: [] });
     db.destroy();
   }, 120_000);
 
