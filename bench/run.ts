@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only synth,handlers,cost,fanout,echo] [-- --report-only]`
+ * `npm run bench [-- --quick] [-- --only synth,handlers,cost,fanout,echo,peer] [-- --report-only]`
  * Runs the suites one after another, writes bench/results.json (machine, every raw sample, summaries) and
  * renders docs/benchmarks.md from it. With --only, the other sections of an existing results.json are kept
  * (each section records when it was measured).
@@ -17,6 +17,7 @@ import { runHandlers } from './handlers/suite';
 import { runCost } from './cost/suite';
 import { runFanout } from './fanout/suite';
 import { runEcho } from './echo/suite';
+import { runPeer } from './peer/suite';
 import { runWatch } from './watch/suite';
 import { runSharded } from './fanout/sharded-suite';
 import { synthBenchApp } from './apps/synth-bench-app';
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
   }
   // Its own emulator sessions and clients, after the fan-out session has closed its thousands of connections.
   if (args.only.includes('sharded')) await section('sharded', () => runSharded(args.quick));
+  if (args.only.includes('peer')) await section('peer', () => runPeer(args.quick));
   results.lastRun!.wallSeconds = Math.round((Date.now() - started) / 1000);
   write(results);
   progress(`done in ${results.lastRun!.wallSeconds} s: ${RESULTS_FILE} and ${REPORT_FILE}`);

@@ -1,6 +1,8 @@
 /** Command line of `npm run bench`: `--quick` (fewer runs, N = 1,000 only) and `--only <suite,...>`. */
 
-export const SUITES = ['synth', 'handlers', 'cost', 'fanout', 'echo', 'watch', 'sharded'] as const;
+export const SUITES = ['synth', 'handlers', 'cost', 'fanout', 'echo', 'watch', 'sharded', 'peer'] as const;
+/** Run without --only: every suite but `peer` (it installs serverless-offline and takes 10+ minutes; ask for it). */
+const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peer');
 export type SuiteName = (typeof SUITES)[number];
 
 export interface BenchArgs {
@@ -13,7 +15,7 @@ export interface BenchArgs {
 export function parseArgs(argv: readonly string[]): BenchArgs {
   let quick = false;
   let reportOnly = false;
-  let only: SuiteName[] = [...SUITES];
+  let only: SuiteName[] = [...DEFAULT_SUITES];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') quick = true;

@@ -5,6 +5,7 @@ import type { HandlersResult } from '../handlers/suite';
 import type { CostResult } from '../cost/suite';
 import type { FanoutResult } from '../fanout/suite';
 import type { EchoResult } from '../echo/suite';
+import type { PeerResult } from '../peer/suite';
 import type { WatchResult } from '../watch/suite';
 import type { ShardedResult } from '../fanout/sharded-suite';
 
@@ -34,6 +35,7 @@ export interface BenchResults {
   echo?: Section<EchoResult>;
   watch?: Section<WatchResult>;
   sharded?: Section<ShardedResult>;
+  peer?: Section<PeerResult>;
 }
 
 export function isSkipped<T>(section: Section<T> | undefined): section is Skipped & { meta: SectionMeta } {

@@ -10,6 +10,7 @@ import { limitsSection } from './limits';
 import { handlersSection, synthSection } from './synth-handlers';
 import { watchSection } from './watch';
 import { shardedSection, shardedTargetRows } from './sharded';
+import { peerSection } from './peer';
 
 function meta(s: Section<object>): string {
   const m = s.meta;
@@ -89,5 +90,6 @@ export function renderReport(r: BenchResults): string {
     part('5. DynamoDB cost per operation', r.cost, costSection),
     part('Edit loop: wsgate local --watch', r.watch, watchSection),
     part('Sharded delivery vs one invocation, with the @connections bottleneck simulated', r.sharded, shardedSection),
+    part('Peer: wsgate local vs serverless-offline on the same handlers', r.peer, peerSection),
   ].join('\n');
 }
