@@ -94,6 +94,11 @@ class LocalRun {
       .map((o) => JSON.parse(o.line.slice(o.line.indexOf('{'))));
   }
 
+  /** SetQueueAttributes VisibilityTimeout of the delivery queue (the fixture's is 5 s). */
+  async visibilityTimeout(seconds: number): Promise<void> {
+    await this.sqs.send(new SetQueueAttributesCommand({ QueueUrl: this.queueUrl, Attributes: { VisibilityTimeout: String(seconds) } }));
+  }
+
   /** How many copies of `text` each client received. */
   copies(text: string): number[] {
     return this.clients.map((c) => c.texts.filter((t) => t === text).length);
@@ -168,6 +173,8 @@ describe('sharded delivery through the emulator', () => {
   });
 
   test('GIVEN 450 clients WHEN one broadcasts THEN the job is cut into shards and every client gets the message exactly once', async () => {
+    // GIVEN: AWS's long visibility timeout (a shard slowed by the loaded machine is not received twice)
+    await run.visibilityTimeout(60);
     // WHEN
     const runs = await run.broadcast('hello-everyone');
     // THEN
@@ -179,7 +186,8 @@ describe('sharded delivery through the emulator', () => {
   }, 120_000);
 
   test('GIVEN a worker that crashes in the second page of a shard WHEN a broadcast runs THEN the shard is redelivered, resumes after its recorded page, and no client misses it', async () => {
-    // GIVEN
+    // GIVEN: the fixture's short visibility timeout, so the crashed shard comes back soon
+    await run.visibilityTimeout(5);
     fs.writeFileSync(path.join(crashDir, 'armed'), '');
     // WHEN
     const runs = await run.broadcast('after-a-crash');
@@ -200,7 +208,8 @@ describe('sharded delivery through the emulator', () => {
   }, 120_000);
 
   test('GIVEN stale connection records (gone without $disconnect) WHEN a broadcast reaches them THEN they are answered 410 and removed from the table', async () => {
-    // GIVEN: 30 records of connections the gateway does not have
+    // GIVEN: 30 records of connections the gateway does not have (and a long visibility timeout, as in (a))
+    await run.visibilityTimeout(60);
     const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: emulator.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
     const tableName = emulator.model.tables[0].tableName;
     const stale = Array.from({ length: 30 }, (_, i) => `StaleConn${String(i).padStart(3, '0')}=`);
@@ -222,6 +231,7 @@ describe('sharded delivery through the emulator', () => {
 
   test('GIVEN a message that is not a delivery shard WHEN the worker keeps failing it THEN after maxReceiveCount receives it is in the dead-letter queue (the alarm\'s metric)', async () => {
     // GIVEN
+    await run.visibilityTimeout(5);
     expect(await run.queueDepth(run.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
     // WHEN
     await run.sqs.send(new SendMessageCommand({ QueueUrl: run.queueUrl, MessageBody: '{"not":"a shard"}' }));
@@ -240,8 +250,8 @@ describe('sharded delivery under the simulated @connections rate, local IAM off'
   afterAll(() => run.close());
 
   test(`GIVEN the account's @connections rate (${RATE}/s, ${LATENCY_MS} ms per call) used up by another caller WHEN the worker posts a broadcast THEN its posts answered 429 are retried once it frees up and every client gets it exactly once`, async () => {
-    // GIVEN: throttled shards take longer than the fixture's 5 s visibility timeout: 30 s, so none is redelivered
-    await run.sqs.send(new SetQueueAttributesCommand({ QueueUrl: run.queueUrl, Attributes: { VisibilityTimeout: '30' } }));
+    // GIVEN: throttled shards take longer than the fixture's 5 s visibility timeout: 60 s, so none is redelivered
+    await run.visibilityTimeout(60);
     const throttledFile = path.join(crashDir, 'throttled');
     // WHEN: the broadcast, and as soon as the worker holds its shard, another caller of the account's @connections
     // (unsigned: the rate is taken before the signature is read) uses the rate up until a worker post is answered 429
