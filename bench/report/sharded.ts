@@ -56,7 +56,11 @@ export function shardedSection(r: ShardedResult): string {
     '',
     `**This machine's ceiling** (no latency, no limit; sharded broadcasts to ${num(r.ceiling.n)} clients, ${r.ceiling.runs.length} runs): ` +
       `${spread(r.ceiling.messagesPerSecond, 0)} posts/s delivered. R = min(AWS's 10,000/s, this ceiling) = **${num(r.boundRate)}/s**; ` +
-      'the bound N ÷ R is the fastest any delivery could finish here.',
+      'the bound N ÷ R is the fastest any delivery could finish here.' +
+      (r.cases.some((c) => c.wallOverBound < 1)
+        ? ' A wall time under the bound (ratio below 1.00×) means the machine carried more during that run than while the ceiling was ' +
+          'measured: the ceiling comes from another emulator session minutes earlier, and the other work on this machine varies.'
+        : ''),
     '',
     table(['N', 'delivery', 'delivered (worst run)', 'lost (worst run)', 'duplicates (all runs)', 'runs ending in "Internal server error"', 'wall ms, median (min–max)', 'messages/s', 'bound N ÷ R, ms', 'wall ÷ bound'], rows),
     '',
