@@ -302,9 +302,29 @@ export async function runPeer(quick: boolean): Promise<PeerResult> {
     // minutes on the shared machine. Each finished run is also written to bench/.work/peer/partial.json.
     const warmupRounds = 0;
     const runs: Record<TargetName, PeerRun[]> = { wsgate: [], offline: [] };
+    const notes: string[] = [];
+    // A wall-clock budget, so a loaded machine cannot stretch the suite without bound: no round starts that would
+    // likely end past it (judged by the longest round so far); the rounds done are what is reported.
+    const budgetMs = 25 * 60_000;
+    const started = performance.now();
+    let longestRoundMs = 0;
     for (let r = -warmupRounds; r < rounds; r++) {
+      const elapsed = performance.now() - started;
+      if (r > 0 && elapsed + longestRoundMs > budgetMs) {
+        notes.push(`stopped after ${r} of ${rounds} rounds: the 25-minute budget of the suite would have been exceeded (a round took up to ${(longestRoundMs / 60_000).toFixed(1)} min on the loaded machine)`);
+        progress(`peer: ${notes[notes.length - 1]}`);
+        break;
+      }
+      const roundStart = performance.now();
       for (const name of ['wsgate', 'offline'] as const) {
-        const run = await oneRun(name, prepared, ddb, dynamo.endpoint);
+        let run: PeerRun;
+        try {
+          run = await oneRun(name, prepared, ddb, dynamo.endpoint);
+        } catch (err) {
+          notes.push(`${name} run ${r + 1} failed and is not counted: ${(err as Error).message}`);
+          progress(`peer: ${notes[notes.length - 1]}`);
+          continue;
+        }
         progress(
           `peer: ${name} ${r < 0 ? 'warm-up' : `run ${r + 1}/${rounds}`}: ready ${run.readyMs.toFixed(0)} ms, idle ${run.idleRssMiB} MiB, ` +
             `connects ${run.connectsPerSecondSequential.toFixed(0)}/s seq, ${run.connectsPerSecondParallel.toFixed(0)}/s ×20 (${run.connectFailures} failed), ` +
@@ -314,6 +334,7 @@ export async function runPeer(quick: boolean): Promise<PeerResult> {
         if (r >= 0) runs[name].push(run);
         fs.writeFileSync(path.join(PEER_WORK, 'partial.json'), `${JSON.stringify(runs, null, 1)}\n`);
       }
+      longestRoundMs = Math.max(longestRoundMs, performance.now() - roundStart);
     }
     const metrics = (run: PeerRun): Record<string, number> => {
       const flat: Record<string, number> = {};
@@ -324,6 +345,7 @@ export async function runPeer(quick: boolean): Promise<PeerResult> {
       for (const n of FANOUT_SIZES) flat[`fanoutMs${n}`] = run.fanoutMs[n];
       return flat;
     };
+    for (const name of ['wsgate', 'offline'] as const) if (runs[name].length === 0) throw new Error(`peer: no ${name} run completed (${notes.join('; ')})`);
     const summary = Object.fromEntries(
       (['wsgate', 'offline'] as const).map((name) => {
         const flats = runs[name].map(metrics);
@@ -344,13 +366,13 @@ export async function runPeer(quick: boolean): Promise<PeerResult> {
         'the sample\'s https://localhost/{stage}/@connections posts to its plain-HTTP port); one dynalite in the bench process for both; ' +
         'clients in the bench process; targets alternate, fresh start and empty table per run; medians of the runs',
       versions: { serverless: SERVERLESS_VERSION, 'serverless-offline': OFFLINE_VERSION, node: process.version },
-      rounds,
+      rounds: Math.min(runs.wsgate.length, runs.offline.length),
       warmupRounds,
       fanoutSizes: FANOUT_SIZES,
       runs,
       summary,
       advantage,
-      notes: [],
+      notes,
     };
   } finally {
     ddb.destroy();
