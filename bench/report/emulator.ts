@@ -1,6 +1,7 @@
 /** docs/benchmarks.md sections 3 (fan-out) and 4 (emulator overhead). */
 import type { EchoResult } from '../echo/suite';
 import type { FanoutResult } from '../fanout/suite';
+import type { Summary } from '../lib/stats';
 import { mib, num, spread, table, times } from './format';
 
 export function fanoutSection(r: FanoutResult): string {
@@ -62,6 +63,11 @@ function slowdown(r: number | undefined, kind: 'time' | 'rate'): string {
   return `${num(Math.abs(pct), 1)} % ${pct >= 0 ? 'slower' : 'faster'}`;
 }
 
+/** True when the min–max ranges of two summaries overlap. */
+function withinSpread(a: Summary | undefined, b: Summary | undefined): boolean {
+  return a !== undefined && b !== undefined && a.min <= b.max && b.min <= a.max;
+}
+
 export function echoSection(r: EchoResult): string {
   const rows = ECHO_TARGETS.filter(([k]) => r.summary[k]).map(([k, label]) => {
     const s = r.summary[k]!;
@@ -87,7 +93,13 @@ export function echoSection(r: EchoResult): string {
             `p50 ${times(e.ratios.p50)} (${slowdown(e.ratios.p50, 'time')}), p99 ${times(e.ratios.p99)} (${slowdown(e.ratios.p99, 'time')}), ` +
             `throughput ${times(e.ratios.sequentialPerSecond)} with 1 client (${slowdown(e.ratios.sequentialPerSecond, 'rate')}) and ` +
             `${times(e.ratios.concurrentPerSecond)} with ${r.concurrentClients} (${slowdown(e.ratios.concurrentPerSecond, 'rate')}); ` +
-            `handshake ${times(e.ratios.connect ?? Number.NaN)} (${slowdown(e.ratios.connect, 'time')}). Method: ${e.method}.`,
+            `handshake ${times(e.ratios.connect ?? Number.NaN)} (${slowdown(e.ratios.connect, 'time')}).` +
+            (withinSpread(r.summary.enforcementOn?.concurrentPerSecond, r.summary.enforcementOff?.concurrentPerSecond) &&
+            withinSpread(r.summary.enforcementOn?.p50Ms, r.summary.enforcementOff?.p50Ms)
+              ? ' The runs of each target overlap (min–max in the table): on this shared machine the difference is noise, ' +
+                'so read it as no measurable slowdown, not as a speed-up.'
+              : '') +
+            ` Method: ${e.method}.`,
         ]
       : []),
     '',
