@@ -285,3 +285,15 @@ describe('sendmessage and join examples', () => {
     expect(parseChatFrame(JSON.stringify({ action: 'sendmessage', data: { text: 'a\u000bb' } })).ok).toBe(false);
   });
 });
+
+// A behaviour mutation testing (npm run mutate -- protocol) showed no test pinned down.
+describe('client values quoted in errors', () => {
+  test('GIVEN unknown actions of 64 and 65 characters WHEN parsed THEN 64 are quoted whole, 65 are cut to 64 with "…"', () => {
+    // GIVEN / WHEN
+    const at64 = parseChatFrame(JSON.stringify({ action: 'z'.repeat(64), data: {} }));
+    const at65 = parseChatFrame(JSON.stringify({ action: 'z'.repeat(65), data: {} }));
+    // THEN
+    expect(at64).toEqual({ ok: false, error: `unknown action "${'z'.repeat(64)}"; expected one of: join, leave, sendmessage` });
+    expect(at65).toEqual({ ok: false, error: `unknown action "${'z'.repeat(64)}"…; expected one of: join, leave, sendmessage` });
+  });
+});
