@@ -24,7 +24,7 @@ interface PackReport {
 
 /** Size budgets (bytes of the gzipped tarball): the measured size on 2026-12-01 plus about 25 % of margin. */
 const ROOT_PACKED_BUDGET = 1_300_000; // measured: 902 KB with 7 handler bundles; 1,083 KB with the delivery-worker bundle and SQS in the posting handlers
-const LOCAL_PACKED_BUDGET = 130_000; // measured: 72 KB with the first split, 105 KB with local IAM/SigV4, the JWKS issuer and --watch
+const LOCAL_PACKED_BUDGET = 200_000; // measured: 72 KB with the first split, 105 KB with local IAM/SigV4, the JWKS issuer and --watch; 164 KB with the local SQS, non-Lambda integrations (VTL), Python functions and the synthesizing --watch
 
 const HANDLER_NAMES = ['gateway', 'chat'].flatMap((group) =>
   fs
