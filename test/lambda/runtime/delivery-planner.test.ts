@@ -147,6 +147,8 @@ describe('shard planner: bounds, expiry and configuration', () => {
       kind: 'sharded', recipients: 3, shards: [{ kind: 'room', room: 'three', until: ids.sort()[1] }, { kind: 'room', room: 'three', after: ids[1] }],
     });
     expect(await planRoom(options, 'nobody')).toEqual({ kind: 'direct', connectionIds: [] });
+    // one shard for the whole room: no bounds at all (no `after` field, not one set to undefined)
+    expect(await planRoom({ ...options, shardSize: 10 }, 'three')).toStrictEqual({ kind: 'sharded', recipients: 3, shards: [{ kind: 'room', room: 'three' }] });
     expect(await planBroadcast(options)).toMatchObject({ kind: 'sharded', recipients: 3, shards: [{ segment: 0, totalSegments: 2 }, { segment: 1, totalSegments: 2 }] });
     expect(MAX_TOTAL_SEGMENTS).toBe(1_000_000);
   });
