@@ -44,6 +44,10 @@ function summary(r: BenchResults): string {
     for (const c of f.cases.filter((x) => x.variant === 'wsgate')) {
       rows.push([`fan-out ${c.kind}, N = ${num(c.n)}: delivered exactly once`, `${num(c.n)}, 0 lost, 0 duplicates`, `worst run ${num(c.delivered.min)}`, verdict(c.exact)]);
     }
+    for (const [key, ratio] of Object.entries(f.throughputRatioToNaive ?? {})) {
+      const [kind, n] = key.split('@');
+      rows.push([`fan-out ${kind}, N = ${num(Number(n))}: messages/s ÷ naive baseline`, '≥ 1.00×', times(ratio), verdict(ratio >= 1)]);
+    }
   }
   const enforcement = measured(r.echo)?.enforcement;
   if (enforcement) {
