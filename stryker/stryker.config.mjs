@@ -29,7 +29,8 @@ export default {
   // Static mutants (module-level constants) would re-run every test for each mutant; they are reported as
   // ignored instead (their count is in the summary).
   ignoreStatic: true,
-  concurrency: Number(process.env.WSGATE_MUTATE_CONCURRENCY ?? 2),
+  // One test process by default: the machine has 2 cores shared with other work (WSGATE_MUTATE_CONCURRENCY=2 for more).
+  concurrency: Number(process.env.WSGATE_MUTATE_CONCURRENCY ?? 1),
   timeoutMS: 15000,
   timeoutFactor: 2,
   // The sandbox copies the project: leave out what no unit test reads (the emulator's data dir is ~0.5 GB).
