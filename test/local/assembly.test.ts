@@ -49,7 +49,7 @@ function synthChatLikeApp(outdir: string): void {
   const node = (id: string, handler: string, extra: Partial<lambda.FunctionProps> = {}) =>
     new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_22_X, handler, code, ...extra });
   const authorizerFn = node('AuthorizerFn', 'cjs.handler', { environment: { JWT_SECRET_ARN: secret.secretArn } });
-  const connectFn = node('ConnectFn', 'aws-services.putAndGet', { environment: { TABLE_NAME: table.tableName }, timeout: Duration.seconds(7), memorySize: 512 });
+  const connectFn = node('ConnectFn', 'aws-services.putAndGet', { environment: { TABLE_NAME: table.tableName }, timeout: Duration.seconds(7), memorySize: 512, reservedConcurrentExecutions: 5 });
   const messageFn = node('MessageFn', 'cjs.handler');
   const python = new lambda.Function(stack, 'PythonFn', { runtime: lambda.Runtime.PYTHON_3_12, handler: 'app.handler', code });
   const api = new apigwv2.WebSocketApi(stack, 'ChatApi', {
@@ -150,7 +150,7 @@ describe('loadAssembly: functions and intrinsics', () => {
     expect(Object.values(model.functions).find((f) => f.constructPath === 'ChatStack/TickFn')).toEqual(expect.objectContaining({ handler: 'cjs.handler' }));
   });
 
-  test('GIVEN a function WHEN loaded THEN name, handler, runtime, asset folder, timeout and memory are read', () => {
+  test('GIVEN a function WHEN loaded THEN name, handler, runtime, asset folder, timeout, memory and reserved concurrency are read', () => {
     const fn = model.functions[fnId('ConnectFn')];
     expect(fn.functionName).toMatch(/^ChatStack-ConnectFn[A-Z0-9]{8}-[A-Za-z0-9]{12}$/);
     expect(fn).toEqual(expect.objectContaining({ handler: 'aws-services.putAndGet', runtime: 'nodejs22.x', timeoutSeconds: 7, memorySize: 512 }));
@@ -158,6 +158,9 @@ describe('loadAssembly: functions and intrinsics', () => {
     expect(fn.constructPath).toBe('ChatStack/ConnectFn');
     expect(fs.readFileSync(path.join(fn.codeDir, 'aws-services.js'), 'utf8')).toBe(fs.readFileSync(path.join(HANDLERS, 'aws-services.js'), 'utf8'));
     expect(model.functions[fnId('AuthorizerFn')]).toEqual(expect.objectContaining({ timeoutSeconds: 3, memorySize: 128 }));
+    // ReservedConcurrentExecutions bounds the local instances (and throttles past it); absent: not reserved.
+    expect(fn.reservedConcurrency).toBe(5);
+    expect(model.functions[fnId('AuthorizerFn')].reservedConcurrency).toBeUndefined();
   });
 
   test('GIVEN a secret WHEN loaded THEN its ARN is listed and a function referencing it gets the same ARN', () => {
