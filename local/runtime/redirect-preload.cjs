@@ -51,6 +51,9 @@ if (patterns.length > 0 && Number.isInteger(port) && port > 0) {
     delete redirected.path;
     if (plain) {
       const socket = net.connect({ host: '127.0.0.1', port });
+      // Clients written for a TLS socket wait for 'secureConnect' (fetch/undici does, which JWKS fetches use):
+      // the plain socket announces it right after 'connect'.
+      socket.once('connect', () => socket.emit('secureConnect'));
       if (callback) socket.once('connect', callback);
       return socket;
     }
