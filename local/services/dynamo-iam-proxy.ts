@@ -6,6 +6,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../gateway/http-responses';
 import type { IamAuthority, LocalIdentity } from '../iam/credentials';
 
 export interface DynamoIamProxy {
@@ -57,14 +58,9 @@ export async function startDynamoIamProxy(options: { target: string; iam: IamAut
     res.end(text);
   };
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_REQUEST_BYTES) chunks.push(c);
-    });
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
+    void readBody(req, MAX_REQUEST_BYTES).then((received) => {
+      if (received === undefined) return fail(res, 'ValidationException', `The request is larger than the local DynamoDB proxy reads (${MAX_REQUEST_BYTES} bytes).`);
+      const body = received;
       const operation = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
       let parsed: Body = {};
       try {
@@ -94,7 +90,7 @@ export async function startDynamoIamProxy(options: { target: string; iam: IamAut
         else res.destroy();
       });
       forward.end(body);
-    });
+    }, () => res.destroy()); // the client's request broke off: nothing to answer
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

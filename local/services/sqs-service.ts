@@ -10,6 +10,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../gateway/http-responses';
 import type { IamAuthority } from '../iam/credentials';
 import type { SigV4Failure } from '../iam/sigv4';
 import { invalidParameter, queueDoesNotExist, SqsBroker, SqsError, type MessageAttributeValue, type QueueSettings, type SqsQueue, type StoredMessage } from './sqs-queue';
@@ -300,13 +301,7 @@ export async function startSqsService(options: SqsServiceOptions): Promise<SqsSe
   }
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_REQUEST_BYTES) chunks.push(c);
-    });
-    req.on('end', () => {
+    void readBody(req, MAX_REQUEST_BYTES).then((received) => {
       const reply = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
         if (res.headersSent || res.destroyed) return;
         const text = JSON.stringify(body);
@@ -318,7 +313,10 @@ export async function startSqsService(options: SqsServiceOptions): Promise<SqsSe
           'x-amzn-query-error': `${err.queryCode};Sender`,
         });
       void (async () => {
-        const body = Buffer.concat(chunks);
+        if (received === undefined) {
+          return fail(new SqsError('InvalidParameterValueException', 'InvalidParameterValue', 400, `The request is larger than the local SQS reads (${MAX_REQUEST_BYTES} bytes).`));
+        }
+        const body = received;
         const target = String(req.headers['x-amz-target'] ?? '');
         const operation = target.replace(/^AmazonSQS\./, '') as Operation;
         if (!target.startsWith('AmazonSQS.') || !OPERATIONS.includes(operation)) {
@@ -356,7 +354,7 @@ export async function startSqsService(options: SqsServiceOptions): Promise<SqsSe
           reply(500, { __type: 'com.amazonaws.sqs#InternalError', message: (err as Error).message }, { 'x-amzn-query-error': 'InternalError;Receiver' });
         }
       })();
-    });
+    }, () => res.destroy()); // the client's request broke off: nothing to answer
   };
 
   const server = http.createServer(handle);

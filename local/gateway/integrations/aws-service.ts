@@ -9,31 +9,12 @@
  *   (the SQS pattern sets `'application/x-www-form-urlencoded'`), else `application/json`.
  * - other `action/{Action}`: POST `/?Action={Action}`.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../../iam/node-sha256';
 import { DEVELOPER_CREDENTIALS } from '../../iam/credentials';
 import { requestHeaders, type BackendResult, type IntegrationCall } from './types';
 
 const AWS_URI = /^arn:[^:]+:apigateway:([^:]*):([^:]+):(path|action)\/(.+)$/;
-
-/** node:crypto's SHA-256 in the shape @smithy/signature-v4 expects. */
-class Sha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret ? createHmac('sha256', Sha256.bytes(secret)) : createHash('sha256');
-  }
-  private static bytes(data: string | ArrayBuffer | ArrayBufferView): string | Buffer {
-    if (typeof data === 'string') return data;
-    return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(Sha256.bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {}
-}
 
 export interface AwsTarget {
   readonly region: string;
@@ -92,7 +73,7 @@ async function signedPost(
 ): Promise<BackendResult> {
   const role = call.integration.credentialsRole;
   const credentials = call.deps.iam && role ? call.deps.iam.credentialsForRole(role) : { ...DEVELOPER_CREDENTIALS };
-  const signer = new SignatureV4({ service: target.service, region: target.region, credentials, sha256: Sha256 });
+  const signer = new SignatureV4({ service: target.service, region: target.region, credentials, sha256: NodeSha256 });
   const signed = await signer.sign({
     method: 'POST',
     protocol: base.protocol,
