@@ -192,6 +192,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         log(`handshake for ${url.pathname} refused with 429: more than ${options.newConnections!.rateLimit} new connections per second`);
         return rejectUpgrade(socket, 429, 'Too Many Requests');
       }
+      if (!routers.get(target.api)!.admitConnect(target.stage.stageName)) {
+        log(`handshake for ${url.pathname} refused with 429: the stage's $connect throttling limit is used up`);
+        return rejectUpgrade(socket, 429, 'Too Many Requests');
+      }
       const local = socket as Duplex & { localPort?: number; remoteAddress?: string; encrypted?: boolean };
       const userAgent = req.headers['user-agent'];
       const facts: ConnectionFacts = {

@@ -50,6 +50,15 @@ export class MessageRouter {
     return stageDefault ? stageDefault.take() : true;
   }
 
+  /**
+   * False when the stage's RouteSettings for `$connect` is used up. Only a `$connect` entry of its own counts: whether
+   * a stage's DefaultRouteSettings also throttles handshakes is not documented by AWS, and the emulator chooses not to
+   * (local/gateway/README.md).
+   */
+  admitConnect(stage: string): boolean {
+    return this.buckets.get(`${stage}\n$connect`)?.take() ?? true;
+  }
+
   constructor(api: WebSocketApiModel) {
     for (const stage of api.stages) {
       if (stage.throttling?.defaultRoute) this.buckets.set(`${stage.stageName}\n`, new TokenBucket(stage.throttling.defaultRoute));

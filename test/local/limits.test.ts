@@ -247,6 +247,32 @@ describe('stage throttling (DefaultRouteSettings / RouteSettings token buckets)'
   });
 });
 
+describe('$connect route throttling (RouteSettings of $connect)', () => {
+  test('GIVEN a stage whose $connect route allows 1 handshake (no refill during the test) WHEN a second client connects THEN its handshake is refused 429, the first stays open and its messages are routed', async () => {
+    // GIVEN
+    const connectLimited: WebSocketApiModel = {
+      ...api,
+      apiId: 'cccccccccc',
+      stages: [{ stageName: 'gate', stageVariables: {}, throttling: { routes: { $connect: { rateLimit: 0.001, burstLimit: 1 } } } }],
+    };
+    const limited = await startGateway({ apis: [connectLimited], invoker, port: 0, log: (line) => gatewayLog.push(line) });
+    try {
+      const at = limited.endpoints[0].websocketUrl;
+      const first = await QueuedClient.open(at);
+      // WHEN
+      const second = QueuedClient.open(at);
+      // THEN
+      await expect(second).rejects.toThrow(/Unexpected server response: 429/);
+      expect(gatewayLog.some((l) => /refused with 429: the stage's \$connect throttling limit is used up/.test(l))).toBe(true);
+      first.send('ok');
+      expect(await first.nextJson()).toEqual({ length: 2 });
+      first.socket.close();
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('new connections per second (the account quota)', () => {
   test('GIVEN a gateway allowing 2 new connections (no refill during the test) WHEN a third client connects THEN its handshake is refused 429 and the two stay open', async () => {
     const limited = await startGateway({ apis: [api], invoker, port: 0, newConnections: { rateLimit: 0.001, burstLimit: 2 }, log: (line) => gatewayLog.push(line) });
