@@ -33,6 +33,14 @@ export const MODULES = {
     mutate: ['lambda/runtime/delivery/job.ts'],
     tests: ['test/lambda/runtime/delivery-job.test.ts'],
   },
+  config: {
+    mutate: ['lambda/runtime/config.ts'],
+    tests: ['test/lambda/runtime/config.test.ts'],
+  },
+  'read-identity': {
+    mutate: ['lambda/runtime/read-identity.ts', 'lambda/runtime/websocket-event.ts'],
+    tests: ['test/lambda/runtime/read-identity.test.ts', 'test/lambda/runtime/websocket-event.test.ts'],
+  },
   'delivery-planner': {
     mutate: ['lambda/runtime/delivery/planner.ts'],
     tests: ['test/lambda/runtime/delivery-planner.test.ts'],

@@ -2,7 +2,7 @@
  * `readIdentity`: who is on the other end of a WebSocket event, as API Gateway's Lambda-proxy event says it.
  */
 import { InvalidArgumentError } from './errors';
-import { readEvent } from './websocket-event';
+import { field, readEvent } from './websocket-event';
 
 /** A value the authorizer put in its context (API Gateway passes only strings, numbers and booleans). */
 export type ContextValue = string | number | boolean;
@@ -23,10 +23,6 @@ export interface ConnectionIdentity {
 }
 
 const NOT_CONTEXT = new Set(['principalId', 'integrationLatency']);
-
-function field(obj: unknown, key: string): unknown {
-  return typeof obj === 'object' && obj !== null ? (obj as Record<string, unknown>)[key] : undefined;
-}
 
 /**
  * Reads the identity of the connection from a `$connect`, `$disconnect` or message event. Makes no AWS call.

@@ -16,7 +16,8 @@ export interface WebSocketEventFacts {
   readonly body: unknown;
 }
 
-function field(obj: unknown, key: string): unknown {
+/** `obj[key]` when `obj` is a non-null object, else undefined (never a TypeError). */
+export function field(obj: unknown, key: string): unknown {
   return typeof obj === 'object' && obj !== null ? (obj as Record<string, unknown>)[key] : undefined;
 }
 

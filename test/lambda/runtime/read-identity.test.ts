@@ -49,8 +49,32 @@ describe('readIdentity', () => {
     ['no requestContext', {}],
     ['an empty connectionId', event({ connectionId: '' })],
     ['a non-string connectionId', event({ connectionId: 5 })],
+    ['a null event', null],
+    ['a null requestContext', { requestContext: null }],
   ])('GIVEN %s WHEN read THEN an InvalidArgumentError says it is not a WebSocket event', (_n, e) => {
     expect(() => readIdentity(e)).toThrow(InvalidArgumentError);
     expect(() => readIdentity(e)).toThrow(/no requestContext.connectionId/);
+  });
+});
+
+describe('readIdentity of crafted or malformed events (a test harness or another caller may build them)', () => {
+  test.each([
+    ['an empty route key', ''],
+    ['a route key that is not a string', ['sendmessage']],
+  ])('GIVEN %s WHEN read THEN routeKey is undefined', (_n, routeKey) => {
+    expect(readIdentity(event({ connectionId: 'A=', routeKey })).routeKey).toBeUndefined();
+  });
+
+  test('GIVEN a null authorizer WHEN read THEN the context is empty and nothing throws', () => {
+    expect(readIdentity(event({ connectionId: 'A=', authorizer: null })).context).toEqual({});
+  });
+
+  test('GIVEN authorizer values that JSON cannot carry or that are not scalars WHEN read THEN only finite numbers, strings and booleans stay', () => {
+    // GIVEN
+    const authorizer = { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, zero: 0, no: false, empty: '', list: ['a'], nothing: null };
+    // WHEN
+    const { context } = readIdentity(event({ connectionId: 'A=', authorizer }));
+    // THEN
+    expect(context).toEqual({ zero: 0, no: false, empty: '' });
   });
 });
