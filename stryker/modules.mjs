@@ -41,6 +41,14 @@ export const MODULES = {
     mutate: ['lambda/runtime/read-identity.ts', 'lambda/runtime/websocket-event.ts'],
     tests: ['test/lambda/runtime/read-identity.test.ts', 'test/lambda/runtime/websocket-event.test.ts'],
   },
+  'gateway-client': {
+    mutate: ['lambda/runtime/gateway-client.ts'],
+    tests: ['test/lambda/runtime/gateway-client.test.ts'],
+  },
+  log: {
+    mutate: ['lambda/runtime/log.ts'],
+    tests: ['test/lambda/runtime/log.test.ts'],
+  },
   'delivery-planner': {
     mutate: ['lambda/runtime/delivery/planner.ts'],
     tests: ['test/lambda/runtime/delivery-planner.test.ts'],
