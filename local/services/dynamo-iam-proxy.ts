@@ -5,9 +5,9 @@
  * DynamoDB's JSON error shape (`__type` `com.amazon.coral.service#...`, HTTP 400).
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readBody } from '../gateway/http-responses';
 import type { IamAuthority, LocalIdentity } from '../iam/credentials';
+import { listenOnLoopback } from './loopback';
 
 export interface DynamoIamProxy {
   readonly endpoint: string;
@@ -92,11 +92,7 @@ export async function startDynamoIamProxy(options: { target: string; iam: IamAut
       forward.end(body);
     }, () => res.destroy()); // the client's request broke off: nothing to answer
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve) => {

@@ -1,9 +1,9 @@
 /** DynamoDB for the emulator: embedded dynalite on a free 127.0.0.1 port, or an external endpoint (DynamoDB Local). */
-import { AddressInfo } from 'net';
 import {
   CreateTableCommand, CreateTableCommandInput, DescribeTableCommand, DynamoDBClient, ResourceInUseException, UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { TableModel } from '../model';
+import { listenOnLoopback } from './loopback';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -35,11 +35,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     return { endpoint: options.endpoint.replace(/\/$/, ''), close: async () => undefined };
   }
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   // dynalite closes its database while requests it already accepted may still wait for an item lock; such a request
   // then throws "Database is closed" out of its callback (an uncaught exception in the host process). Close waits for
   // the requests in flight first (bounded), once nothing can send new ones (the emulator stops its functions before).

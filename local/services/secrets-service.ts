@@ -4,8 +4,8 @@
  * development key; `ResourceNotFoundException` for any other secret, a clear error for any other operation.
  */
 import * as http from 'http';
-import { AddressInfo } from 'net';
 import type { IamAuthority } from '../iam/credentials';
+import { listenOnLoopback } from './loopback';
 
 export const LOCAL_SECRET_FALLBACK = 'wsgate-local-development-secret';
 
@@ -100,10 +100,6 @@ export async function startSecretsService(options: SecretsServiceOptions): Promi
       reply(200, { ARN: arn, Name: nameOf(arn), SecretString: secretValue, VersionId: '00000000-0000-4000-8000-000000000001', VersionStages: ['AWSCURRENT'], CreatedDate: created });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return { endpoint: `http://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

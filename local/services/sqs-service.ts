@@ -9,11 +9,11 @@
  * redirected there, so a QueueUrl taken from the template works unchanged); tools use `endpoint` directly.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readBody } from '../gateway/http-responses';
 import type { IamAuthority } from '../iam/credentials';
 import type { SigV4Failure } from '../iam/sigv4';
 import { invalidParameter, queueDoesNotExist, SqsBroker, SqsError, type MessageAttributeValue, type QueueSettings, type SqsQueue, type StoredMessage } from './sqs-queue';
+import { listenOnLoopback } from './loopback';
 
 export interface SqsServiceOptions {
   readonly queues: readonly QueueSettings[];
@@ -358,11 +358,7 @@ export async function startSqsService(options: SqsServiceOptions): Promise<SqsSe
   };
 
   const server = http.createServer(handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     broker,
