@@ -81,6 +81,15 @@ function tableScan(): Promise<Array<Record<string, any>>> {
 
 const iamLines = (): string[] => gatewayLog.filter((l) => l.startsWith('IAM:'));
 
+/** An `@connections` client signing with the session credentials local IAM gives a function's role, no retries. */
+function roleManagementClient(iam: IamAuthority, functionId: string, callbackUrl: string): ApiGatewayManagementApiClient {
+  const env = iam.credentialsFor(functionId)!;
+  return new ApiGatewayManagementApiClient({
+    endpoint: callbackUrl, region: 'us-east-1', maxAttempts: 1,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN },
+  });
+}
+
 function sdk(credentials: { accessKeyId: string; secretAccessKey: string }, extra: Record<string, unknown> = {}): ApiGatewayManagementApiClient {
   return new ApiGatewayManagementApiClient({ endpoint: emulator.endpoints[0].callbackUrl, region: 'us-east-1', credentials, maxAttempts: 1, ...extra });
 }
@@ -199,11 +208,7 @@ describe('@connections with a function role\'s credentials', () => {
     try {
       const client = await QueuedClient.open(gateway.endpoints[0].websocketUrl);
       const connectionId: string = invoker.eventsOf('connect')[0].requestContext.connectionId;
-      const env = iam.credentialsFor(fn.id)!;
-      const management = new ApiGatewayManagementApiClient({
-        endpoint: gateway.endpoints[0].callbackUrl, region: 'us-east-1', maxAttempts: 1,
-        credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN },
-      });
+      const management = roleManagementClient(iam, fn.id, gateway.endpoints[0].callbackUrl);
       await management.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'from the role' }));
       expect(await client.next()).toBe('from the role');
       await expect(management.send(new GetConnectionCommand({ ConnectionId: connectionId }))).rejects.toMatchObject({
@@ -273,11 +278,7 @@ describe('permissions boundaries', () => {
     try {
       const client = await QueuedClient.open(gateway.endpoints[0].websocketUrl);
       const connectionId: string = invoker.eventsOf('connect')[0].requestContext.connectionId;
-      const env = iam.credentialsFor(fn.id)!;
-      const management = new ApiGatewayManagementApiClient({
-        endpoint: gateway.endpoints[0].callbackUrl, region: 'us-east-1', maxAttempts: 1,
-        credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN },
-      });
+      const management = roleManagementClient(iam, fn.id, gateway.endpoints[0].callbackUrl);
       // WHEN / THEN
       await management.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'within the boundary' }));
       expect(await client.next()).toBe('within the boundary');
