@@ -49,6 +49,14 @@ export const MODULES = {
     mutate: ['lambda/runtime/log.ts'],
     tests: ['test/lambda/runtime/log.test.ts'],
   },
+  'delivery-enqueue': {
+    mutate: ['lambda/runtime/delivery/enqueue.ts'],
+    tests: ['test/lambda/runtime/delivery-enqueue.test.ts'],
+  },
+  'delivery-worker': {
+    mutate: ['lambda/runtime/delivery/worker.ts'],
+    tests: ['test/lambda/runtime/delivery-worker.test.ts'],
+  },
   'delivery-planner': {
     mutate: ['lambda/runtime/delivery/planner.ts'],
     tests: ['test/lambda/runtime/delivery-planner.test.ts'],

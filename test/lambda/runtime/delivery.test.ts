@@ -1,27 +1,24 @@
 /**
- * Sharded delivery (lambda/runtime/delivery/: enqueue and worker; the job format and the shard planner are tested in
- * delivery-job.test.ts and delivery-planner.test.ts) and its use by `sendToRoom` / `broadcast` of the runtime client,
+ * Sharded delivery end to end: `sendToRoom` / `broadcast` of the runtime client enqueue a job and the worker's SQS
+ * handler delivers it (each step also has its own test file: delivery-job, delivery-planner, delivery-enqueue,
+ * delivery-worker),
  * against a real dynalite table, a real HTTP server answering like the `@connections` API, and the real `@aws-sdk/client-sqs` client.
  *
- * No real SQS runs here (no ElasticMQ): the queue is an in-test HTTP server speaking the SQS JSON protocol for the
- * one call the sender makes (SendMessageBatch, with the body MD5s the SDK checks). The tests hand the enqueued
+ * No real SQS runs here (no ElasticMQ): the queue is an HTTP server speaking the SQS JSON protocol for the one call
+ * the sender makes (SendMessageBatch; test/lambda/support/fake-sqs-queue.ts). The tests hand the enqueued
  * messages to the worker's SQS handler as Lambda's event source mapping would, redelivering a record the handler
  * reported as a batch item failure.
  */
-import { createHash } from 'node:crypto';
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConfigurationError, createGatewayClient, GatewayClientOptions } from '../../../lambda/runtime';
 import { createLogger } from '../../../lambda/runtime/log';
 import { createManagementClient } from '../../../lambda/runtime/management-client';
 import { Messenger } from '../../../lambda/runtime/messenger';
 import { ConnectionStore } from '../../../lambda/runtime/connection-store';
-import { decodeShardMessage, encodeShardMessage } from '../../../lambda/runtime/delivery/job';
-import { planBroadcast, PlannerOptions } from '../../../lambda/runtime/delivery/planner';
+import { decodeShardMessage } from '../../../lambda/runtime/delivery/job';
 import { BatchResponse, createDeliveryWorkerHandler, ShardRecord, WorkerOptions } from '../../../lambda/runtime/delivery/worker';
 import { FakeConnectionsApi, startFakeConnectionsApi } from '../support/fake-connections-api';
+import { FakeQueue, startFakeQueue } from '../support/fake-sqs-queue';
 import { invokeBundle } from '../support/invoke-bundle';
 import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, documentClientFor, startLocalDynamo } from '../support/local-dynamodb';
 
@@ -33,70 +30,6 @@ let api: FakeConnectionsApi;
 let queue: FakeQueue;
 let tableCount = 0;
 let idCount = 0;
-
-/** An HTTP server answering SendMessageBatch in the SQS JSON protocol; it keeps the messages it accepted. */
-interface FakeQueue {
-  readonly url: string;
-  readonly client: SQSClient;
-  /** Bodies of accepted messages, in order. */
-  readonly bodies: string[];
-  /** Entries and bytes of each SendMessageBatch request. */
-  readonly batches: { entries: number; bytes: number }[];
-  /** The next `n` entries are refused with a server fault (retryable). */
-  refuseNext(n: number): void;
-  drain(): string[];
-  stop(): Promise<void>;
-}
-
-async function startFakeQueue(): Promise<FakeQueue> {
-  const bodies: string[] = [];
-  const batches: { entries: number; bytes: number }[] = [];
-  let refuse = 0;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries: { Id: string; MessageBody: string }[] };
-      if (target !== 'AmazonSQS.SendMessageBatch') {
-        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ __type: 'com.amazonaws.sqs#InvalidAction', message: target }));
-        return;
-      }
-      batches.push({ entries: input.Entries.length, bytes: input.Entries.reduce((n, e) => n + Buffer.byteLength(e.MessageBody), 0) });
-      const Successful: unknown[] = [];
-      const Failed: unknown[] = [];
-      for (const entry of input.Entries) {
-        if (refuse > 0) {
-          refuse--;
-          Failed.push({ Id: entry.Id, SenderFault: false, Code: 'InternalError', Message: 'try again' });
-          continue;
-        }
-        bodies.push(entry.MessageBody);
-        Successful.push({ Id: entry.Id, MessageId: `m-${bodies.length}`, MD5OfMessageBody: createHash('md5').update(entry.MessageBody).digest('hex') });
-      }
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ Successful, Failed }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 });
-  return {
-    url: `${endpoint}/123456789012/wsgate-delivery`,
-    client,
-    bodies,
-    batches,
-    refuseNext: (n) => {
-      refuse = n;
-    },
-    drain: () => bodies.splice(0, bodies.length),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        client.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
@@ -123,7 +56,6 @@ interface Setup {
   readonly errors: Record<string, unknown>[];
   worker(extra?: Partial<WorkerOptions>): (event: { Records: readonly ShardRecord[] }) => Promise<BatchResponse>;
   gateway(extra?: Partial<GatewayClientOptions>): ReturnType<typeof createGatewayClient>;
-  planner(extra?: Partial<PlannerOptions>): PlannerOptions;
 }
 
 async function setup(): Promise<Setup> {
@@ -162,7 +94,6 @@ async function setup(): Promise<Setup> {
         retryBaseMs: 1,
         ...extra,
       }),
-    planner: (extra = {}) => ({ client: doc, tableName: table, roomIndex: ROOM_INDEX, shardedAbove: 10, shardSize: 7, pageSize: 4, clock: Date.now, ...extra }),
   };
 }
 
@@ -210,7 +141,8 @@ function sum(metrics: Record<string, unknown>[], name: string): number {
   return metrics.reduce((n, m) => n + Number(m[name] ?? 0), 0);
 }
 
-// The job format and the shard planner have their own test files: delivery-job.test.ts, delivery-planner.test.ts.
+// The job format, the shard planner, the enqueue step and the worker have their own test files: delivery-job.test.ts,
+// delivery-planner.test.ts, delivery-enqueue.test.ts, delivery-worker.test.ts.
 
 describe('sendToRoom and broadcast with a delivery queue', () => {
   test('GIVEN a room above the threshold WHEN sent to THEN shards are enqueued, and the workers deliver exactly once to every member and to no one else', async () => {
@@ -336,78 +268,6 @@ describe('a broadcast to a few thousand connections', () => {
     expect(received.filter((n) => n !== 1)).toEqual([]);
     expect(sum(s.metrics, 'Delivered')).toBe(2400);
     expect(s.metrics.map((m) => m.shard).sort()).toEqual([0, 1, 2, 3]);
-  });
-});
-
-describe('delivery worker', () => {
-  test('GIVEN a worker that fails writing its third page of progress WHEN the shard is redelivered THEN it resumes: only that page is posted twice', async () => {
-    // GIVEN a shard of 20 members read 5 per page
-    const s = await setup();
-    const members = (await connect(s, 20, 'crash')).sort();
-    const body = encodeShardMessage({ v: 1, jobId: 'crash-job', index: 0, shards: 1, data: JSON.stringify({ tag: 'crash' }), shard: { kind: 'room', room: 'crash' } });
-    const send = s.doc.send.bind(s.doc);
-    let progressWrites = 0;
-    const spy = jest.spyOn(s.doc, 'send').mockImplementation(((command: unknown) => {
-      if (command instanceof PutCommand && String(command.input.Item?.pk).startsWith('job#') && ++progressWrites === 3) {
-        return Promise.reject(new Error('simulated crash before the progress write'));
-      }
-      return send(command as never);
-    }) as never);
-    // WHEN
-    const receives = await runWorker(s.worker(), [body]);
-    spy.mockRestore();
-    // THEN the first receive failed, the second resumed after page 2
-    expect(receives).toBe(2);
-    expect(s.errors.map((e) => e.event)).toEqual(['shard_failed']);
-    expect(receivedCounts(members, 'crash')).toEqual([...Array(10).fill(1), ...Array(5).fill(2), ...Array(5).fill(1)]);
-    expect(s.metrics.map((m) => m.Delivered)).toEqual([10]);
-    expect(s.metrics[0]).toMatchObject({ jobShardDelivered: 20 });
-  });
-
-  test('GIVEN a worker running out of time WHEN it pauses after each page THEN it releases the message, the shard is redelivered until done, each member posted once', async () => {
-    const s = await setup();
-    const members = await connect(s, 12, 'slow');
-    const body = encodeShardMessage({ v: 1, jobId: 'slow-job', index: 0, shards: 1, data: JSON.stringify({ tag: 'slow' }), shard: { kind: 'room', room: 'slow' } });
-    const released: string[] = [];
-    let failRelease = true;
-    const releaseForRetry = async (r: ShardRecord) => {
-      released.push(r.messageId);
-      if (failRelease) {
-        failRelease = false;
-        throw new Error('SQS unavailable');
-      }
-    };
-    const receives = await runWorker(s.worker({ shouldPause: () => true, releaseForRetry }), [body]);
-    expect(receives).toBe(3);
-    expect(released).toHaveLength(2);
-    expect(s.metrics.map((m) => m.status)).toEqual(['paused', 'paused', 'done']);
-    expect(receivedCounts(members, 'slow')).toEqual(Array(12).fill(1));
-  });
-
-  test('GIVEN a shard already done WHEN its message is delivered again THEN nothing is posted; a poison message is reported failed every time', async () => {
-    const s = await setup();
-    const members = await connect(s, 6, 'again');
-    const body = encodeShardMessage({ v: 1, jobId: 'again-job', index: 0, shards: 1, data: JSON.stringify({ tag: 'again' }), shard: { kind: 'room', room: 'again' } });
-    const handler = s.worker();
-    await runWorker(handler, [body, body]);
-    expect(receivedCounts(members, 'again')).toEqual(Array(6).fill(1));
-    expect(s.metrics.map((m) => m.status)).toEqual(['done', 'skipped']);
-    const poison = record('{"v":1,"jobId":"p"}');
-    expect(await handler({ Records: [poison, record(body)] })).toEqual({ batchItemFailures: [{ itemIdentifier: poison.messageId }] });
-    expect(s.errors.map((e) => e.event)).toEqual(['shard_message_invalid']);
-  });
-
-  test('GIVEN progress items WHEN written THEN they live under job#<id> with a TTL and carry no room attribute (never in the room index)', async () => {
-    const s = await setup();
-    await connect(s, 3, 'ttl');
-    const body = encodeShardMessage({ v: 1, jobId: 'ttl-job', index: 0, shards: 1, data: '"x"', shard: { kind: 'room', room: 'ttl' } });
-    await runWorker(s.worker(), [body]);
-    const items = (await dynamo.snapshot(s.table)).filter((i) => String(i.pk).startsWith('job#'));
-    const now = Math.floor(Date.now() / 1000);
-    expect(items).toEqual([{ pk: 'job#ttl-job', sk: 'shard#0', delivered: 3, gone: 0, failed: 0, done: true, shards: 1, expiresAt: expect.any(Number) }]);
-    expect(Number(items[0].expiresAt) - now).toBeGreaterThan(23 * 3600);
-    const broadcast = await planBroadcast(s.planner());
-    expect(broadcast.kind === 'direct' && broadcast.connectionIds.length).toBe(3);
   });
 });
 
