@@ -18,6 +18,16 @@ const patterns = (process.env.WSGATE_REDIRECT_HOSTS || '').split(',').map((h) =>
 const port = Number(process.env.WSGATE_REDIRECT_PORT);
 const plain = process.env.WSGATE_REDIRECT_PLAIN === '1';
 
+/**
+ * The emulator's own address (`127.0.0.1:PORT`, what `requestContext.domainName` holds): a client built from the
+ * event (`https://{domainName}/{stage}`, as AWS's chat sample does) connects there directly. With WSGATE_REDIRECT_PLAIN
+ * that connection is made plain too, else every such client pays a TLS handshake with the emulator.
+ */
+function isEmulator(host, toPort) {
+  const name = String(host || '').toLowerCase();
+  return (name === '127.0.0.1' || name === 'localhost' || name === '::1' || name === '[::1]') && Number(toPort) === port;
+}
+
 function matches(host) {
   const name = String(host || '').toLowerCase().replace(/\.$/, '');
   return patterns.some((p) => {
@@ -25,6 +35,16 @@ function matches(host) {
     if (bare.startsWith('*.')) return name.endsWith(bare.slice(1)) && name.length > bare.length - 1;
     return name === bare;
   });
+}
+
+/** A plain TCP socket to the emulator's port, announced like a TLS one. */
+function plainSocket(callback) {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  // Clients written for a TLS socket wait for 'secureConnect' (fetch/undici does, which JWKS fetches use):
+  // the plain socket announces it right after 'connect'.
+  socket.once('connect', () => socket.emit('secureConnect'));
+  if (callback) socket.once('connect', callback);
+  return socket;
 }
 
 if (patterns.length > 0 && Number.isInteger(port) && port > 0) {
@@ -46,17 +66,11 @@ if (patterns.length > 0 && Number.isInteger(port) && port > 0) {
       return originalConnect.apply(this, args);
     }
     const host = options.host || options.servername;
+    if (plain && isEmulator(host, options.port)) return plainSocket(callback);
     if (!matches(host)) return originalConnect.apply(this, args);
     const redirected = { ...options, host: '127.0.0.1', port, servername: options.servername || String(host).replace(/:\d+$/, '') };
     delete redirected.path;
-    if (plain) {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      // Clients written for a TLS socket wait for 'secureConnect' (fetch/undici does, which JWKS fetches use):
-      // the plain socket announces it right after 'connect'.
-      socket.once('connect', () => socket.emit('secureConnect'));
-      if (callback) socket.once('connect', callback);
-      return socket;
-    }
+    if (plain) return plainSocket(callback);
     return callback ? originalConnect.call(this, redirected, callback) : originalConnect.call(this, redirected);
   };
 }

@@ -454,8 +454,8 @@ describe('createInvoker: instance lifecycle (reuse first, idle reaping, reserved
 });
 
 describe('createInvoker: gatewayPlainHttp (the emulator port also speaks plain HTTP)', () => {
-  test('GIVEN gatewayPlainHttp WHEN an unmodified handler posts to its https callback URL THEN the same request arrives over plain TCP', async () => {
-    // GIVEN a plain HTTP server standing in for the gateway, recording each connection's first byte
+  /** A plain HTTP server standing in for the gateway, recording each request and each connection's first byte. */
+  async function plainGateway() {
     const calls: Array<{ method: string; url: string; host: string; body: string }> = [];
     const firstBytes: number[] = [];
     const server = http.createServer((req, res) => {
@@ -469,30 +469,62 @@ describe('createInvoker: gatewayPlainHttp (the emulator port also speaks plain H
     server.on('connection', (socket: net.Socket) => socket.once('data', (d: Buffer) => firstBytes.push(d[0])));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const post = FUNCTIONS.find((f) => f.id === 'Fixture/Post')!;
+    const port = (server.address() as net.AddressInfo).port;
     const own = createInvoker({
       functions: { [post.id]: post }, region: REGION, log: () => undefined,
-      gatewayHosts: [`*.execute-api.${REGION}.amazonaws.com`], gatewayPort: (server.address() as net.AddressInfo).port, gatewayPlainHttp: true,
+      gatewayHosts: [`*.execute-api.${REGION}.amazonaws.com`], gatewayPort: port, gatewayPlainHttp: true,
     });
+    return {
+      port, calls, firstBytes,
+      invoke: (event: unknown) => own.invoke(post.id, event),
+      close: async () => {
+        await own.close();
+        await new Promise((r) => server.close(r));
+      },
+    };
+  }
+
+  test('GIVEN gatewayPlainHttp WHEN an unmodified handler posts to its https callback URL THEN the same request arrives over plain TCP', async () => {
+    // GIVEN
+    const gw = await plainGateway();
     try {
       // WHEN
       const outcomes = [
-        await own.invoke(post.id, { apiId: API_ID, stage: 'prod', connectionId: 'PlainAAAAAAAAAA=', data: 'one' }),
-        await own.invoke(post.id, { apiId: API_ID, stage: 'prod', connectionId: 'PlainBBBBBBBBBB=', data: 'two' }),
+        await gw.invoke({ apiId: API_ID, stage: 'prod', connectionId: 'PlainAAAAAAAAAA=', data: 'one' }),
+        await gw.invoke({ apiId: API_ID, stage: 'prod', connectionId: 'PlainBBBBBBBBBB=', data: 'two' }),
       ];
       // THEN the handler saw its https endpoint and a 200; the server got the HTTPS-shaped requests in plain text
       expect(outcomes.map((o) => o.result)).toEqual([
         { endpoint: `https://${API_ID}.execute-api.${REGION}.amazonaws.com/prod`, status: 200 },
         { endpoint: `https://${API_ID}.execute-api.${REGION}.amazonaws.com/prod`, status: 200 },
       ]);
-      expect(calls).toEqual([
+      expect(gw.calls).toEqual([
         { method: 'POST', url: '/prod/@connections/PlainAAAAAAAAAA%3D', host: `${API_ID}.execute-api.${REGION}.amazonaws.com`, body: 'one' },
         { method: 'POST', url: '/prod/@connections/PlainBBBBBBBBBB%3D', host: `${API_ID}.execute-api.${REGION}.amazonaws.com`, body: 'two' },
       ]);
-      expect(firstBytes.length).toBeGreaterThan(0);
-      expect(firstBytes.every((b) => b === 'P'.charCodeAt(0))).toBe(true); // 'POST', not a TLS record (0x16)
+      expect(gw.firstBytes.length).toBeGreaterThan(0);
+      expect(gw.firstBytes.every((b) => b === 'P'.charCodeAt(0))).toBe(true); // 'POST', not a TLS record (0x16)
     } finally {
-      await own.close();
-      await new Promise((r) => server.close(r));
+      await gw.close();
+    }
+  });
+
+  test('GIVEN gatewayPlainHttp WHEN a handler posts to https://{domainName}/{stage} (127.0.0.1:PORT, as AWS\'s chat sample builds it) THEN that connection is plain too, and another port is left alone', async () => {
+    // GIVEN the event's domainName is the emulator's own address, as the gateway sets it
+    const gw = await plainGateway();
+    try {
+      // WHEN
+      const own = await gw.invoke({ requestContext: { domainName: `127.0.0.1:${gw.port}`, stage: 'local' }, connectionId: 'SelfAAAAAAAAAAA=', data: 'self' });
+      const other = await gw.invoke({ requestContext: { domainName: '127.0.0.1:1', stage: 'local' }, connectionId: 'SelfBBBBBBBBBBB=', data: 'other' });
+      // THEN the post reached the server in plain text (no TLS handshake with the emulator), Host unchanged
+      expect(own.error).toBeUndefined();
+      expect(gw.calls).toEqual([{ method: 'POST', url: '/local/@connections/SelfAAAAAAAAAAA%3D', host: `127.0.0.1:${gw.port}`, body: 'self' }]);
+      expect(gw.firstBytes).toEqual(['P'.charCodeAt(0)]);
+      // and a connection to another port of 127.0.0.1 is not redirected (it fails there, as it would without the emulator)
+      expect(other.error?.errorMessage).toMatch(/ECONNREFUSED 127\.0\.0\.1:/);
+      expect(gw.calls).toHaveLength(1);
+    } finally {
+      await gw.close();
     }
   });
 });
