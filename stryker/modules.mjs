@@ -57,6 +57,14 @@ export const MODULES = {
     mutate: ['lambda/runtime/delivery/worker.ts'],
     tests: ['test/lambda/runtime/delivery-worker.test.ts'],
   },
+  // The small runtime modules the handlers' wiring is built from, each with its own test file.
+  'runtime-wiring': {
+    mutate: ['lambda/runtime/errors.ts', 'lambda/runtime/dynamo-client.ts', 'lambda/runtime/management-client.ts', 'lambda/runtime/messaging-wiring.ts'],
+    tests: [
+      'test/lambda/runtime/errors.test.ts', 'test/lambda/runtime/dynamo-client.test.ts',
+      'test/lambda/runtime/management-client.test.ts', 'test/lambda/runtime/messaging-wiring.test.ts',
+    ],
+  },
   'delivery-planner': {
     mutate: ['lambda/runtime/delivery/planner.ts'],
     tests: ['test/lambda/runtime/delivery-planner.test.ts'],

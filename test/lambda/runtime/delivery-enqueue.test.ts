@@ -84,6 +84,16 @@ describe('enqueueJob', () => {
     expect(queue.batches.map((b) => [b.entries, b.bytes])).toEqual([[1, 131_073], [1, 131_073]]);
   });
 
+  test('GIVEN a frame whose JSON escapes make its message body larger than 256 KiB WHEN enqueued THEN it is sent in a request of its own, after no empty one', async () => {
+    // GIVEN 131,072 bytes of control characters: each is 6 bytes (\u0001) in the message body
+    const data = '\u0001'.repeat(131_072);
+    // WHEN
+    await enqueueJob(options(), data, segments(2));
+    // THEN: the queue's own size limit decides about it (see docs/mutation.md)
+    expect(queue.batches.map((b) => b.entries)).toEqual([1, 1]);
+    expect(queue.batches[0].bytes).toBeGreaterThan(256 * 1024);
+  });
+
   test('GIVEN the queue refuses some entries WHEN enqueued THEN only the refused ones are sent again, after 100 ms, then 200 ms (the defaults)', async () => {
     // GIVEN: the first batch's first 3 entries refused, then the same 3 again
     const o = options();

@@ -6,8 +6,7 @@
  * built with the job format's own encoder and handed to the handler as Lambda's event source mapping would,
  * redelivering a record the handler reported as a batch item failure.
  */
-import { GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ConnectionStore } from '../../../lambda/runtime/connection-store';
 import { encodeShardMessage, ShardMessage } from '../../../lambda/runtime/delivery/job';
 import { planBroadcast } from '../../../lambda/runtime/delivery/planner';
@@ -229,6 +228,23 @@ describe('delivery worker: reads, progress items, metrics and the handler in det
     expect(Object.keys(cursor).sort()).toEqual(['connectionId', 'pk', 'room', 'sk']);
     expect(sent.reads[1].ExclusiveStartKey).toEqual(cursor);
     expect(sent.reads.map((r) => [r.IndexName, r.Limit, r.ProjectionExpression, r.FilterExpression])).toEqual(sent.reads.map(() => [ROOM_INDEX, 5, 'connectionId', 'expiresAt >= :now']));
+  });
+
+  test('GIVEN a shard of two pages with a gone and a failing member in each WHEN processed THEN run, total and the progress item count each outcome', async () => {
+    // GIVEN 10 members read 5 per page; in each page one is gone and one answers 403 (not retried)
+    const s = await setup();
+    const ids = (await connect(s, 10, 'mixed')).sort();
+    for (const page of [ids.slice(0, 5), ids.slice(5)]) {
+      api.close(page[0]);
+      api.failNext(page[1], 403, 1);
+    }
+    // WHEN
+    const result = await processShard(s.options, shardOf({ kind: 'room', room: 'mixed' }, 'mixed-job'));
+    // THEN
+    const counts = { delivered: 6, gone: 2, failed: 2 };
+    expect(result).toEqual({ status: 'done', run: counts, total: counts });
+    const progress = (await dynamo.snapshot(s.table)).filter((i) => i.pk === 'job#mixed-job');
+    expect(progress).toEqual([expect.objectContaining({ ...counts, done: true })]);
   });
 
   test('GIVEN no pageSize WHEN a shard is read THEN pages of 100 are asked for', async () => {

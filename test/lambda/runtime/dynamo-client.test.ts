@@ -1,0 +1,29 @@
+/**
+ * The handlers' DynamoDB document client (lambda/runtime/dynamo-client.ts) against a real dynalite table: the given
+ * SDK configuration is used, and attributes whose value is undefined are left out instead of refused.
+ */
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../../../lambda/runtime/dynamo-client';
+import { LocalDynamo, TEST_CREDENTIALS, startLocalDynamo } from '../support/local-dynamodb';
+
+let dynamo: LocalDynamo;
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+  await dynamo.createConnectionsTable('documents');
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+
+describe('createDocumentClient', () => {
+  test('GIVEN an item with an undefined attribute WHEN written through the client THEN it is stored without that attribute', async () => {
+    // GIVEN a client on the local table
+    const doc = createDocumentClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS });
+    // WHEN
+    await doc.send(new PutCommand({ TableName: 'documents', Item: { pk: 'conn#A=', sk: 'meta', userId: 'ann', sourceIp: undefined } }));
+    // THEN
+    const out = await doc.send(new GetCommand({ TableName: 'documents', Key: { pk: 'conn#A=', sk: 'meta' } }));
+    expect(out.Item).toStrictEqual({ pk: 'conn#A=', sk: 'meta', userId: 'ann' });
+    doc.destroy();
+  });
+});
