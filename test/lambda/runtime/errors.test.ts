@@ -9,11 +9,13 @@ import {
 
 describe('typed errors', () => {
   test.each([
-    ['WsgateError', new WsgateError('SOME_CODE', 'plain'), 'SOME_CODE', 'plain'],
-    ['InvalidArgumentError', new InvalidArgumentError('bad room'), 'INVALID_ARGUMENT', 'bad room'],
-    ['ConfigurationError', new ConfigurationError('CALLBACK_URL is not set'), 'CONFIGURATION', 'CALLBACK_URL is not set'],
-    ['ConnectionGoneError', new ConnectionGoneError('A=', 'connection A= is not recorded'), 'CONNECTION_GONE', 'connection A= is not recorded'],
-  ] as const)('GIVEN a %s WHEN inspected THEN it has its name, code and message and is a WsgateError', (name, error, code, message) => {
+    // Built inside the test (a factory per row), so that per-test coverage ties the constructors to it.
+    ['WsgateError', () => new WsgateError('SOME_CODE', 'plain'), 'SOME_CODE', 'plain'],
+    ['InvalidArgumentError', () => new InvalidArgumentError('bad room'), 'INVALID_ARGUMENT', 'bad room'],
+    ['ConfigurationError', () => new ConfigurationError('CALLBACK_URL is not set'), 'CONFIGURATION', 'CALLBACK_URL is not set'],
+    ['ConnectionGoneError', () => new ConnectionGoneError('A=', 'connection A= is not recorded'), 'CONNECTION_GONE', 'connection A= is not recorded'],
+  ] as const)('GIVEN a %s WHEN inspected THEN it has its name, code and message and is a WsgateError', (name, make, code, message) => {
+    const error = make();
     expect(error).toBeInstanceOf(Error);
     expect(error).toBeInstanceOf(WsgateError);
     expect(error.name).toBe(name);
