@@ -65,6 +65,19 @@ export const MODULES = {
       'test/lambda/runtime/management-client.test.ts', 'test/lambda/runtime/messaging-wiring.test.ts',
     ],
   },
+  // The gateway's own handler logic (lambda/gateway/): frames and subprotocols, the routes, the authorizer.
+  'gateway-frames': {
+    mutate: ['lambda/gateway/subprotocol.ts', 'lambda/gateway/unroutable.ts'],
+    tests: ['test/lambda/gateway/subprotocol.test.ts', 'test/lambda/gateway/unroutable.test.ts'],
+  },
+  'gateway-routes': {
+    mutate: ['lambda/gateway/routes/*.ts'],
+    tests: ['test/lambda/routes.test.ts'],
+  },
+  'gateway-auth': {
+    mutate: ['lambda/gateway/auth/*.ts'],
+    tests: ['test/lambda/gateway/authorizer.test.ts'],
+  },
   'delivery-planner': {
     mutate: ['lambda/runtime/delivery/planner.ts'],
     tests: ['test/lambda/runtime/delivery-planner.test.ts'],

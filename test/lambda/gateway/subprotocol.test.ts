@@ -5,6 +5,9 @@ describe('subprotocol negotiation (spec §2.3)', () => {
   test.each([
     ['no header', {}, ['chat.v1'], { kind: 'none' }],
     ['no headers object', undefined, ['chat.v1'], { kind: 'none' }],
+    ['null headers', null, ['chat.v1'], { kind: 'none' }],
+    ['other headers before it', { Host: 'a.example', Origin: 'https://b.example', 'Sec-WebSocket-Protocol': 'chat.v1' }, ['chat.v1'], { kind: 'accept', protocol: 'chat.v1' }],
+    ['only other headers', { Host: 'chat.v1' }, ['chat.v1'], { kind: 'none' }],
     ['an empty header', { 'Sec-WebSocket-Protocol': ' , ' }, ['chat.v1'], { kind: 'none' }],
     ['one supported offer', { 'Sec-WebSocket-Protocol': 'chat.v1' }, ['chat.v1'], { kind: 'accept', protocol: 'chat.v1' }],
     ['lower-case header name', { 'sec-websocket-protocol': 'chat.v1' }, ['chat.v1'], { kind: 'accept', protocol: 'chat.v1' }],

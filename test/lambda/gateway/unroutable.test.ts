@@ -43,6 +43,10 @@ describe('explainUnroutable: any other route selection expression', () => {
     expect(message).toBe('the message matched no route; the routes that exist are: subscribe, unsubscribe');
   });
 
+  test('GIVEN the example\'s routes mixed with others and a body without "action" WHEN explained THEN it is not treated as the action protocol', () => {
+    expect(explainUnroutable('{"type":"x"}', ['join', 'subscribe'])).toBe('the message matched no route; the routes that exist are: join, subscribe');
+  });
+
   test('GIVEN a body with "action" under such routes WHEN explained THEN the action protocol explanation is kept', () => {
     expect(explainUnroutable('{"action":"dance"}', keys)).toBe('unknown action "dance"; the actions that exist are: subscribe, unsubscribe');
   });
