@@ -34,6 +34,8 @@ Options:
   --instance-idle SECONDS   stop a function instance idle this long (default: 300; Lambda keeps idle ones minutes)
   --max-instances N         instances per function without ReservedConcurrentExecutions (default: 2 per core, 2-10;
                             further invocations wait; over a template's reserved concurrency they are throttled)
+  --scale-up-delay MS       start another instance of a function only for an invocation that has waited MS for a
+                            busy one (default: 50; 0 starts one at once, as Lambda does)
   --static DIR              serve DIR at /_wsgate/app/ (the browser demo)
   --local-secret VALUE      key Secrets Manager answers with, and dev tokens are signed with
   --no-iam                  do not check SigV4 signatures and IAM policies (local IAM is on by default)
@@ -197,6 +199,13 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
         const n = Number(text);
         if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} needs a whole number ≥ 1, got "${text}"`);
         options.maxInstancesPerFunction = n;
+        break;
+      }
+      case '--scale-up-delay': {
+        const text = value();
+        const ms = Number(text);
+        if (!Number.isFinite(ms) || ms < 0 || text.trim() === '') throw new UsageError(`${flag} needs a number of milliseconds ≥ 0, got "${text}"`);
+        options.scaleUpDelayMs = ms;
         break;
       }
       case '--static':

@@ -50,6 +50,8 @@ export interface EmulatorOptions {
    * with it, the reserved concurrency bounds invocations and one over it is throttled. @default 2 per CPU core, from 2 to 10
    */
   readonly maxInstancesPerFunction?: number;
+  /** How long an invocation waits for a busy function instance before a new one starts for it. @default 50 */
+  readonly scaleUpDelayMs?: number;
   /**
    * Function processes reach the emulator's hosts (`@connections`, JWKS) over TLS with the emulator's certificate.
    * @default false: over plain TCP to the same port (the requests are the same; the loopback hop skips the handshake)
@@ -344,6 +346,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         ...(options.initTimeoutMs !== undefined ? { initTimeoutMs: options.initTimeoutMs } : {}),
         ...(options.instanceIdleMs !== undefined ? { instanceIdleMs: options.instanceIdleMs } : {}),
         ...(options.maxInstancesPerFunction !== undefined ? { maxInstancesPerFunction: options.maxInstancesPerFunction } : {}),
+        ...(options.scaleUpDelayMs !== undefined ? { scaleUpDelayMs: options.scaleUpDelayMs } : {}),
         log: options.functionLog,
       });
     invoker.attach(invokerFor(model.functions));

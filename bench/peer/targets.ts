@@ -131,7 +131,7 @@ export async function spawnTarget(name: TargetName, prepared: Prepared, dynamodb
   let child: ChildProcess;
   let url: string;
   if (name === 'wsgate') {
-    child = spawn(process.execPath, [...(process.env.PEER_NODE_ARGS ?? '').split(' ').filter(Boolean), prepared.cli, 'local', prepared.assembly, '--port', String(port), '--dynamodb-endpoint', dynamodbEndpoint, '--no-throttle'], {
+    child = spawn(process.execPath, [...(process.env.PEER_NODE_ARGS ?? '').split(' ').filter(Boolean), prepared.cli, 'local', prepared.assembly, '--port', String(port), '--dynamodb-endpoint', dynamodbEndpoint, '--no-throttle', ...(process.env.PEER_WSGATE_ARGS ?? '').split(' ').filter(Boolean)], {
       cwd: PEER_WORK,
       env: baseEnv,
       stdio: ['ignore', out, out],

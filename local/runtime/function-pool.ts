@@ -2,9 +2,12 @@
  * The warm instances of one function, as Lambda keeps execution environments:
  * - one invocation per instance at a time; an idle warm instance is always used before a new one starts
  *   (the most recently used first, so the others stay idle and get reaped);
- * - when every instance is busy a new one starts (up to `maxInstances`), and the invocation goes to whichever
- *   instance frees up first, that new one or a busy one finishing (a warm instance answers in milliseconds, a
- *   process start takes hundreds); past `maxInstances` invocations wait for a free instance;
+ * - when every instance is busy and an invocation has waited `scaleUpDelayMs` for one, a new one starts (up to
+ *   `maxInstances`; at once when none is alive), and the invocation goes to whichever instance frees up first, that
+ *   new one or a busy one finishing (a warm instance answers in milliseconds, a process start takes hundreds); past
+ *   `maxInstances` invocations wait for a free instance. Lambda starts an environment for every concurrent request;
+ *   locally a client that sends its next message a millisecond before its previous invocation returned would leave
+ *   an extra process behind each time (memory, and a start's CPU taken from the busy ones);
  * - `maxInFlight` (the function's ReservedConcurrentExecutions): an invocation that would exceed it is refused
  *   with TooManyRequestsException, as Lambda throttles it (API Gateway then reports an integration failure);
  * - an instance idle for `idleMs` is stopped (`reap`, also run on a timer).
@@ -23,9 +26,15 @@ export interface PoolOptions {
   readonly now?: () => number;
   /** Names the function in the throttle message. @default 'the function' */
   readonly label?: string;
+  /**
+   * How long an invocation waits for a busy instance before a new one starts for it (none alive: no wait).
+   * @default 0 (a new instance at once)
+   */
+  readonly scaleUpDelayMs?: number;
 }
 
 type Grant = { instance: FunctionInstance } | { outcome: InvocationOutcome };
+type Waiter = { readonly grant: (grant: Grant) => void; readonly since: number };
 
 export class FunctionPool {
   /** Idle ready instances, most recently used last, with the time each became idle. */
@@ -35,9 +44,11 @@ export class FunctionPool {
   private starting = 0;
   private busy = 0;
   /** Queued invocations, in arrival order. */
-  private readonly waiting: Array<(grant: Grant) => void> = [];
+  private readonly waiting: Waiter[] = [];
   private closed = false;
   private readonly timer?: NodeJS.Timeout;
+  /** Runs `fill()` when the oldest waiter not yet served by a starting instance has waited `scaleUpDelayMs`. */
+  private scaleUpTimer?: NodeJS.Timeout;
   private readonly now: () => number;
 
   constructor(private readonly spawn: () => FunctionInstance, private readonly options: PoolOptions) {
@@ -89,11 +100,12 @@ export class FunctionPool {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    clearTimeout(this.scaleUpTimer);
     const closedOutcome: InvocationOutcome = {
       error: { errorType: 'Emulator.InvokerClosed', errorMessage: 'The invoker was closed while this invocation waited for an instance' },
       durationMs: 0,
     };
-    for (const waiter of this.waiting.splice(0)) waiter({ outcome: closedOutcome });
+    for (const waiter of this.waiting.splice(0)) waiter.grant({ outcome: closedOutcome });
     await Promise.all([...this.all].map((i) => i.stop()));
     this.all.clear();
     this.idle.length = 0;
@@ -121,14 +133,21 @@ export class FunctionPool {
         },
       });
     }
-    const granted = new Promise<Grant>((resolve) => this.waiting.push(resolve));
+    const granted = new Promise<Grant>((grant) => this.waiting.push({ grant, since: performance.now() }));
     this.fill();
     return granted;
   }
 
-  /** Starts instances for the waiters no free or starting instance will serve, within `maxInstances`. */
+  /**
+   * Starts instances for the waiters no free or starting instance will serve, within `maxInstances`: for those that
+   * have waited `scaleUpDelayMs` (all of them when no instance is alive); a timer comes back for the others.
+   */
   private fill(): void {
-    while (!this.closed && this.waiting.length > this.starting && this.size < this.options.maxInstances) {
+    if (this.closed) return;
+    const delay = this.options.scaleUpDelayMs ?? 0;
+    const now = performance.now();
+    const due = delay <= 0 || this.size === 0 ? this.waiting.length : this.waiting.filter((w) => now - w.since >= delay).length;
+    while (due > this.starting && this.size < this.options.maxInstances) {
       const instance = this.spawn();
       this.all.add(instance);
       this.starting++;
@@ -141,9 +160,16 @@ export class FunctionPool {
         // The invocation that made it start gets the init failure (as Lambda reports it to the first invocation).
         this.all.delete(instance);
         instance.kill();
-        this.waiting.shift()?.({ outcome: { error: init.error, durationMs: 0 } });
+        this.waiting.shift()?.grant({ outcome: { error: init.error, durationMs: 0 } });
         this.fill();
       });
+    }
+    const next = this.waiting[this.starting];
+    if (next && this.size < this.options.maxInstances && !this.scaleUpTimer) {
+      this.scaleUpTimer = setTimeout(() => {
+        this.scaleUpTimer = undefined;
+        this.fill();
+      }, Math.max(1, next.since + delay - now));
     }
   }
 
@@ -155,7 +181,7 @@ export class FunctionPool {
     }
     if (this.closed) return;
     const next = this.waiting.shift();
-    if (next) next({ instance });
+    if (next) next.grant({ instance });
     else this.idle.push({ instance, since: this.now() });
   }
 }

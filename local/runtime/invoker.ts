@@ -24,6 +24,12 @@ export const DEFAULT_MAX_INSTANCES_PER_FUNCTION = Math.min(10, Math.max(2, 2 * o
  * (observed: minutes, no guarantee) and then a new invocation is a cold start again.
  */
 export const DEFAULT_INSTANCE_IDLE_MS = 300_000;
+/**
+ * A new instance starts for an invocation that has waited this long for a busy one (at once when none is alive).
+ * Lambda starts an environment per concurrent request; here a client that sends just before its previous invocation
+ * returned would otherwise leave a process behind (~60 MB and a start's CPU) that a few milliseconds' wait avoids.
+ */
+export const DEFAULT_SCALE_UP_DELAY_MS = 50;
 /** Lambda's init phase limit for on-demand functions: process start plus handler module load. */
 export const DEFAULT_INIT_TIMEOUT_MS = 10_000;
 
@@ -42,6 +48,11 @@ export interface InvokerOptions extends LocalEndpoints {
   readonly maxInstancesPerFunction?: number;
   /** An instance idle this long is stopped (the next invocation starts a new one). @default 300000 (5 minutes) */
   readonly instanceIdleMs?: number;
+  /**
+   * How long an invocation waits for a busy instance before a new instance starts for it (none alive: no wait).
+   * @default DEFAULT_SCALE_UP_DELAY_MS (50)
+   */
+  readonly scaleUpDelayMs?: number;
   /** Clock for idle times; with it, idle instances are stopped only by `reap()` (tests). @default Date.now, with a timer */
   readonly now?: () => number;
   /**
@@ -74,6 +85,10 @@ export function createInvoker(options: InvokerOptions): LocalInvoker {
   }
   const idleMs = options.instanceIdleMs ?? DEFAULT_INSTANCE_IDLE_MS;
   if (!(idleMs > 0)) throw new Error(`createInvoker: instanceIdleMs must be a number of milliseconds > 0, got ${idleMs}`);
+  const scaleUpDelayMs = options.scaleUpDelayMs ?? DEFAULT_SCALE_UP_DELAY_MS;
+  if (!Number.isFinite(scaleUpDelayMs) || scaleUpDelayMs < 0) {
+    throw new Error(`createInvoker: scaleUpDelayMs must be a number of milliseconds ≥ 0, got ${scaleUpDelayMs}`);
+  }
   const initTimeoutMs = options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS;
   if (!Number.isFinite(initTimeoutMs) || initTimeoutMs <= 0) {
     throw new Error(`createInvoker: initTimeoutMs must be a number of milliseconds > 0, got ${initTimeoutMs}`);
@@ -112,6 +127,7 @@ export function createInvoker(options: InvokerOptions): LocalInvoker {
           maxInstances: reserved === undefined ? maxInstances : Math.max(1, Math.min(maxInstances, reserved)),
           ...(reserved === undefined ? {} : { maxInFlight: reserved }),
           idleMs,
+          scaleUpDelayMs,
           ...(options.now ? { now: options.now } : {}),
           label: fn.id,
         });

@@ -380,7 +380,8 @@ describe('createInvoker: instance lifecycle (reuse first, idle reaping, reserved
 
   test('GIVEN two warm instances WHEN calls come one at a time THEN the most recently used serves them all and only the other is reaped', async () => {
     // GIVEN two instances, made by two overlapping invocations
-    const own = createInvoker({ functions: { [slow.id]: slow }, maxInstancesPerFunction: 2, instanceIdleMs: 60_000, now, log: () => undefined });
+    // (scale-up delay 0: a second instance starts at once, as Lambda starts one per concurrent request)
+    const own = createInvoker({ functions: { [slow.id]: slow }, maxInstancesPerFunction: 2, instanceIdleMs: 60_000, scaleUpDelayMs: 0, now, log: () => undefined });
     try {
       const overlapping = await Promise.all([own.invoke(slow.id, { ms: 300 }), own.invoke(slow.id, { ms: 300 })]);
       expect(overlapping.every((o) => (o.result as any)?.waited === 300)).toBe(true);
@@ -448,8 +449,55 @@ describe('createInvoker: instance lifecycle (reuse first, idle reaping, reserved
     }
   });
 
+  test('GIVEN a warm instance and a scale-up delay WHEN invocations overlap within it THEN they run one after another on that instance, no second process', async () => {
+    // GIVEN one warm instance; a delay no invocation here waits that long
+    const own = createInvoker({ functions: { [slow.id]: slow }, maxInstancesPerFunction: 4, scaleUpDelayMs: 600_000, log: () => undefined });
+    try {
+      const warm = ((await own.invoke(slow.id, { ms: 1 })).result as any).pid;
+      // WHEN three invocations arrive together
+      const outcomes = await Promise.all([1, 2, 3].map(() => own.invoke(slow.id, { ms: 50 })));
+      // THEN the warm instance served them in turn (one invocation per instance at a time) and no process started
+      expect(outcomes.map((o) => (o.result as any)?.pid)).toEqual([warm, warm, warm]);
+      expect(own.instanceCount(slow.id)).toBe(1);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('GIVEN a scale-up delay and no instance alive WHEN invoked THEN the instance starts at once (a cold start does not wait)', async () => {
+    // GIVEN a delay far longer than the test's own timeout
+    const own = createInvoker({ functions: { [cjs.id]: cjs }, scaleUpDelayMs: 600_000, log: () => undefined });
+    try {
+      // WHEN / THEN it is served, by a new process
+      const outcome = await own.invoke(cjs.id, {});
+      expect((outcome.result as any)?.invocations).toBe(1);
+      expect(own.instanceCount(cjs.id)).toBe(1);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('GIVEN a busy instance and a 100 ms scale-up delay WHEN a second invocation waits past it THEN a second process starts for it', async () => {
+    // GIVEN a warm instance that will be busy for 2 s
+    const own = createInvoker({ functions: { [slow.id]: slow }, maxInstancesPerFunction: 2, scaleUpDelayMs: 100, log: () => undefined });
+    try {
+      const first = ((await own.invoke(slow.id, { ms: 1 })).result as any).pid;
+      const busy = own.invoke(slow.id, { ms: 2000 });
+      // WHEN a short one arrives while it runs
+      const second = (await own.invoke(slow.id, { ms: 1 })).result as any;
+      // THEN a second process started once it had waited 100 ms (it, or the busy one once finished, served the call)
+      expect(own.instanceCount(slow.id)).toBe(2);
+      expect(((await busy).result as any).pid).toBe(first);
+      expect(second.waited).toBe(1);
+    } finally {
+      await own.close();
+    }
+  });
+
   test('GIVEN invalid lifecycle options WHEN the invoker is created THEN it throws naming the option', () => {
     expect(() => createInvoker({ functions: {}, instanceIdleMs: 0 })).toThrow(/instanceIdleMs must be a number of milliseconds > 0, got 0/);
+    expect(() => createInvoker({ functions: {}, scaleUpDelayMs: -1 })).toThrow(/scaleUpDelayMs must be a number of milliseconds ≥ 0, got -1/);
+    expect(() => createInvoker({ functions: {}, scaleUpDelayMs: Number.NaN })).toThrow(/scaleUpDelayMs must be a number of milliseconds ≥ 0, got NaN/);
   });
 });
 
