@@ -58,6 +58,15 @@ describe('parseCli', () => {
     expect(() => parseCli(['local', '--connections-burst', '5'])).toThrow(/--connections-burst needs --connections-rate/);
     expect(USAGE).toMatch(/--connections-latency MS/);
   });
+
+  test('GIVEN --scale-up-delay and --max-instances WHEN parsed THEN the invoker\'s instance options; bad values are usage errors', () => {
+    expect(parseCli(['local', '--scale-up-delay', '0', '--max-instances', '3']).options).toMatchObject({ scaleUpDelayMs: 0, maxInstancesPerFunction: 3 });
+    expect(parseCli(['local', '--scale-up-delay=120']).options).toMatchObject({ scaleUpDelayMs: 120 });
+    expect(() => parseCli(['local', '--scale-up-delay', '-1'])).toThrow(/--scale-up-delay needs a number of milliseconds ≥ 0, got "-1"/);
+    expect(() => parseCli(['local', '--scale-up-delay', 'soon'])).toThrow(/--scale-up-delay needs a number of milliseconds ≥ 0, got "soon"/);
+    expect(() => parseCli(['local', '--max-instances', '0'])).toThrow(/--max-instances needs a whole number ≥ 1, got "0"/);
+    expect(USAGE).toMatch(/--scale-up-delay MS .*\n.*default: 50/);
+  });
 });
 
 describe('runInvoke (wsgate invoke)', () => {
