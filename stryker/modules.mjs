@@ -72,7 +72,10 @@ export const MODULES = {
   },
   'gateway-routes': {
     mutate: ['lambda/gateway/routes/*.ts'],
-    tests: ['test/lambda/routes.test.ts'],
+    tests: [
+      'test/lambda/routes.test.ts', 'test/lambda/gateway/connect-route.test.ts',
+      'test/lambda/gateway/disconnect-route.test.ts', 'test/lambda/gateway/default-route.test.ts',
+    ],
   },
   'gateway-auth': {
     mutate: ['lambda/gateway/auth/*.ts'],
