@@ -59,11 +59,10 @@ export class ConnectionsTable extends Construct {
   }
 
   /**
-   * Allows removing a connection with its memberships: a Query on its partition, then deletes
-   * (`$disconnect`, and any handler cleaning up after a 410 GoneException).
+   * Allows removing a connection with its memberships (`$disconnect`, and any handler cleaning up after a 410 GoneException): a Query on its partition, then BatchWriteItem deletes (no DeleteItem).
    */
   public grantRemoveConnection(grantee: iam.IGrantable): iam.Grant {
-    return this.grantOnTable(grantee, ['dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']);
+    return this.grantOnTable(grantee, ['dynamodb:Query', 'dynamodb:BatchWriteItem']);
   }
 
   /** Allows reading, adding and removing a membership item (join / leave). */

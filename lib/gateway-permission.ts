@@ -12,7 +12,7 @@ export enum GatewayPermission {
 
   /**
    * Remove a connection and all its room memberships (`removeConnection` in `$disconnect`):
-   * `dynamodb:Query`, `DeleteItem` and `BatchWriteItem` on the connections table.
+   * `dynamodb:Query` and `BatchWriteItem` on the connections table.
    */
   REMOVE_CONNECTIONS = 'REMOVE_CONNECTIONS',
 

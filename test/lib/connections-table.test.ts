@@ -48,7 +48,7 @@ describe('ConnectionsTable', () => {
 
   test.each([
     ['grantWriteConnection', ['dynamodb:PutItem']],
-    ['grantRemoveConnection', ['dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']],
+    ['grantRemoveConnection', ['dynamodb:Query', 'dynamodb:BatchWriteItem']],
     ['grantManageMemberships', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']],
     ['grantReadConnections', ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan']],
   ] as const)('GIVEN a role WHEN %s THEN it gets exactly %j on the table', (grantName, expected) => {

@@ -73,7 +73,7 @@ describe('WebSocketGateway delivery', () => {
     const statements = statementsOfRole(stack, template, worker.role!);
     const actions = statements.flatMap(actionsOf).sort();
     expect(actions).toEqual(expect.arrayContaining([
-      'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem',
+      'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem',
       'execute-api:ManageConnections', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility',
     ]));
     expect(actions).not.toContain('sqs:SendMessage');

@@ -22,7 +22,7 @@ function summary(statement: Record<string, any>): [string, string[]] {
   return [kind, actionsOf(statement).sort()];
 }
 
-const REMOVE = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
+const REMOVE = ['dynamodb:BatchWriteItem', 'dynamodb:Query'];
 
 describe('GatewayPermission', () => {
   test.each([

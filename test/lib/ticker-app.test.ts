@@ -60,7 +60,7 @@ describe('ticker example template', () => {
     const statements = statementsOfRole(stack, template, stack.publisher.role!);
     const gatewayActions = statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:') || a.startsWith('execute-api:'));
     expect(new Set(gatewayActions)).toEqual(new Set([
-      'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'execute-api:ManageConnections',
+      'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchWriteItem', 'execute-api:ManageConnections',
     ]));
     const posts = statements.filter((s) => actionsOf(s).includes('execute-api:ManageConnections')).map((s) => arnText(s.Resource));
     expect(posts).toEqual([expect.stringMatching(/\/prod\/POST\/@connections\/\*$/)]);

@@ -463,7 +463,7 @@ describe('WebSocketGateway: publishing from the backend', () => {
     expect(byResource).toEqual([
       ['{token}', ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan']],
       ['{token}/index/byRoom', ['dynamodb:Query']],
-      ['{token}', ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:Query']],
+      ['{token}', ['dynamodb:BatchWriteItem', 'dynamodb:Query']],
       ['arn:{token}:execute-api:{token}:{token}:{token}/live/POST/@connections/*', ['execute-api:ManageConnections']],
     ]);
   });
@@ -485,7 +485,7 @@ describe('WebSocketGateway: publishing from the backend', () => {
     });
     const actions = statementsOfRole(stack, template, publisher.role!).flatMap(actionsOf);
     expect(new Set(actions)).toEqual(new Set([
-      'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'execute-api:ManageConnections',
+      'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchWriteItem', 'execute-api:ManageConnections',
     ]));
     const publisherId = stack.getLogicalId(publisher.node.defaultChild as lambda.CfnFunction);
     const invokes = Object.values(template.findResources('AWS::Lambda::Permission')).filter(

@@ -118,7 +118,7 @@ describe('function roles (the chat with the disconnect handler\'s BatchWriteItem
     expect(refusal).toMatch(new RegExp(
       `^IAM: function WsgateChat/ChatDisconnectHandler\\w+ \\(role \\S+\\) refused dynamodb:BatchWriteItem on arn:aws:dynamodb:us-east-1:123456789012:table/${table}: ` +
         `missing statement: Allow dynamodb:BatchWriteItem on arn:aws:dynamodb:us-east-1:123456789012:table/${table} .*` +
-        'statement WsgateChat/ChatDisconnectHandlerRoleDefaultPolicy\\w+#2 allows dynamodb:Query, dynamodb:DeleteItem on that resource, but not dynamodb:BatchWriteItem',
+        'statement WsgateChat/ChatDisconnectHandlerRoleDefaultPolicy\\w+#2 allows dynamodb:Query on that resource, but not dynamodb:BatchWriteItem',
     ));
     expect(new Set(iamLines().map((l) => l.replace(/ on arn:\S+:.*$/, '')))).toEqual(new Set([expect.stringMatching(/refused dynamodb:BatchWriteItem$/)]));
     // and the function saw DynamoDB's AccessDeniedException text naming its assumed role, action and resource
