@@ -11,20 +11,21 @@ import { ConnectionStore } from '../../../lambda/runtime/connection-store';
 import { encodeShardMessage, ShardMessage } from '../../../lambda/runtime/delivery/job';
 import { planBroadcast } from '../../../lambda/runtime/delivery/planner';
 import {
-  BatchResponse, createDeliveryWorkerHandler, metricsLine, processShard, ShardRecord, WorkerOptions,
+  createDeliveryWorkerHandler, metricsLine, processShard, ShardRecord, WorkerOptions,
 } from '../../../lambda/runtime/delivery/worker';
 import { createLogger } from '../../../lambda/runtime/log';
 import { createManagementClient } from '../../../lambda/runtime/management-client';
 import { Messenger } from '../../../lambda/runtime/messenger';
 import { FakeConnectionsApi, startFakeConnectionsApi } from '../support/fake-connections-api';
+import { framesTagged, openConnections, runWorker, shardRecord } from '../support/shard-runner';
 import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, documentClientFor, startLocalDynamo } from '../support/local-dynamodb';
 
 const silent = createLogger({}, () => undefined);
-const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:wsgate-delivery';
 
 let dynamo: LocalDynamo;
 let api: FakeConnectionsApi;
 let tableCount = 0;
+let jobCount = 0;
 let idCount = 0;
 
 beforeAll(async () => {
@@ -77,44 +78,10 @@ async function setup(): Promise<Setup> {
 }
 
 /** `n` open connections, each recorded, all members of `room` when given. */
-async function connect(s: Setup, n: number, room?: string): Promise<string[]> {
-  const ids: string[] = [];
-  const expiresAt = Math.floor(Date.now() / 1000) + 600;
-  for (let i = 0; i < n; i++) {
-    const id = newId();
-    api.open(id);
-    await s.store.putConnection({ connectionId: id, userId: `u-${id}`, connectedAt: Date.now(), expiresAt });
-    if (room) await s.store.joinRoom({ connectionId: id, room, userId: `u-${id}`, joinedAt: Date.now(), expiresAt });
-    ids.push(id);
-  }
-  return ids;
-}
-
-let messageCount = 0;
-function record(body: string): ShardRecord {
-  return { messageId: `msg-${++messageCount}`, body, eventSourceARN: QUEUE_ARN };
-}
-
-/** Runs the worker on every body until none is reported failed (at most `rounds` receives each); returns receives. */
-async function runWorker(handler: (e: { Records: readonly ShardRecord[] }) => Promise<BatchResponse>, bodies: string[], rounds = 5): Promise<number> {
-  let receives = 0;
-  for (const body of bodies) {
-    for (let round = 1; ; round++) {
-      receives++;
-      const r = record(body);
-      const out = await handler({ Records: [r] });
-      if (out.batchItemFailures.length === 0) break;
-      expect(out.batchItemFailures).toEqual([{ itemIdentifier: r.messageId }]);
-      if (round >= rounds) throw new Error(`shard still failing after ${rounds} receives`);
-    }
-  }
-  return receives;
-}
-
+const connect = (s: Setup, n: number, room?: string): Promise<string[]> => openConnections(api, s.store, newId, n, room);
+const record = shardRecord;
 /** How many frames tagged `tag` each id received. */
-function receivedCounts(ids: readonly string[], tag: string): number[] {
-  return ids.map((id) => api.received(id).filter((f) => (f as { tag?: string }).tag === tag).length);
-}
+const receivedCounts = (ids: readonly string[], tag: string): number[] => framesTagged(api, ids, tag);
 
 describe('delivery worker', () => {
   test('GIVEN a worker that fails writing its third page of progress WHEN the shard is redelivered THEN it resumes: only that page is posted twice', async () => {
@@ -189,7 +156,7 @@ describe('delivery worker', () => {
 });
 
 describe('delivery worker: reads, progress items, metrics and the handler in detail', () => {
-  const shardOf = (shard: ShardMessage['shard'], jobId = `job-${++messageCount}`, data = '{"tag":"d"}'): ShardMessage => ({ v: 1, jobId, index: 0, shards: 1, data, shard });
+  const shardOf = (shard: ShardMessage['shard'], jobId = `job-${++jobCount}`, data = '{"tag":"d"}'): ShardMessage => ({ v: 1, jobId, index: 0, shards: 1, data, shard });
   /** Commands the document client sent, by class. */
   function spySends(s: Setup): { gets: Record<string, unknown>[]; puts: Record<string, unknown>[]; reads: Record<string, unknown>[] } {
     const out = { gets: [] as Record<string, unknown>[], puts: [] as Record<string, unknown>[], reads: [] as Record<string, unknown>[] };

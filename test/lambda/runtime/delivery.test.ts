@@ -18,12 +18,12 @@ import { ConnectionStore } from '../../../lambda/runtime/connection-store';
 import { decodeShardMessage } from '../../../lambda/runtime/delivery/job';
 import { BatchResponse, createDeliveryWorkerHandler, ShardRecord, WorkerOptions } from '../../../lambda/runtime/delivery/worker';
 import { FakeConnectionsApi, startFakeConnectionsApi } from '../support/fake-connections-api';
+import { framesTagged, openConnections, runWorker, shardRecord } from '../support/shard-runner';
 import { FakeQueue, startFakeQueue } from '../support/fake-sqs-queue';
 import { invokeBundle } from '../support/invoke-bundle';
 import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, documentClientFor, startLocalDynamo } from '../support/local-dynamodb';
 
 const silent = createLogger({}, () => undefined);
-const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:wsgate-delivery';
 
 let dynamo: LocalDynamo;
 let api: FakeConnectionsApi;
@@ -98,44 +98,10 @@ async function setup(): Promise<Setup> {
 }
 
 /** `n` open connections, each recorded, all members of `room` when given. */
-async function connect(s: Setup, n: number, room?: string): Promise<string[]> {
-  const ids: string[] = [];
-  const expiresAt = Math.floor(Date.now() / 1000) + 600;
-  for (let i = 0; i < n; i++) {
-    const id = newId();
-    api.open(id);
-    await s.store.putConnection({ connectionId: id, userId: `u-${id}`, connectedAt: Date.now(), expiresAt });
-    if (room) await s.store.joinRoom({ connectionId: id, room, userId: `u-${id}`, joinedAt: Date.now(), expiresAt });
-    ids.push(id);
-  }
-  return ids;
-}
-
-let messageCount = 0;
-function record(body: string): ShardRecord {
-  return { messageId: `msg-${++messageCount}`, body, eventSourceARN: QUEUE_ARN };
-}
-
-/** Runs the worker on every body until none is reported failed (at most `rounds` receives each); returns receives. */
-async function runWorker(handler: (e: { Records: readonly ShardRecord[] }) => Promise<BatchResponse>, bodies: string[], rounds = 5): Promise<number> {
-  let receives = 0;
-  for (const body of bodies) {
-    for (let round = 1; ; round++) {
-      receives++;
-      const r = record(body);
-      const out = await handler({ Records: [r] });
-      if (out.batchItemFailures.length === 0) break;
-      expect(out.batchItemFailures).toEqual([{ itemIdentifier: r.messageId }]);
-      if (round >= rounds) throw new Error(`shard still failing after ${rounds} receives`);
-    }
-  }
-  return receives;
-}
-
+const connect = (s: Setup, n: number, room?: string): Promise<string[]> => openConnections(api, s.store, newId, n, room);
+const record = shardRecord;
 /** How many frames tagged `tag` each id received. */
-function receivedCounts(ids: readonly string[], tag: string): number[] {
-  return ids.map((id) => api.received(id).filter((f) => (f as { tag?: string }).tag === tag).length);
-}
+const receivedCounts = (ids: readonly string[], tag: string): number[] => framesTagged(api, ids, tag);
 
 function sum(metrics: Record<string, unknown>[], name: string): number {
   return metrics.reduce((n, m) => n + Number(m[name] ?? 0), 0);
