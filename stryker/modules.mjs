@@ -79,7 +79,7 @@ export const MODULES = {
   },
   'gateway-auth': {
     mutate: ['lambda/gateway/auth/*.ts'],
-    tests: ['test/lambda/gateway/authorizer.test.ts'],
+    tests: ['test/lambda/gateway/authorizer.test.ts', 'test/lambda/gateway/auth-units.test.ts'],
   },
   'delivery-planner': {
     mutate: ['lambda/runtime/delivery/planner.ts'],

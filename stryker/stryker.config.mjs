@@ -19,7 +19,8 @@ export default {
     projectType: 'custom',
     configFile: 'jest.config.js',
     // Only this module's tests: testMatch replaces the project's `**/*.test.ts`.
-    config: { testMatch: module.tests.map((t) => `<rootDir>/${t}`) },
+    // WSGATE_MUTATE_TESTS (comma-separated) re-checks against some of them only: a mutant a subset kills, all kill.
+    config: { testMatch: (process.env.WSGATE_MUTATE_TESTS ? process.env.WSGATE_MUTATE_TESTS.split(',') : module.tests).map((t) => `<rootDir>/${t}`) },
     enableFindRelatedTests: false,
   },
   // WSGATE_MUTATE_ONLY (comma-separated, e.g. `local/iam/sigv4.ts:101-101`) re-checks some lines after new tests;
