@@ -299,10 +299,11 @@ describe('verifyToken: exact bounds, the compact-JWS pre-check and the rejection
     expect(keys.lookups).toBe(0);
   });
 
-  test('GIVEN a key lookup that fails with an error without a code WHEN verified THEN refused as "unverifiable"; a KeySourceError passes through', async () => {
+  test('GIVEN a key lookup that fails with an error without a code WHEN verified THEN refused as "unverifiable" (also for a rejection that is not an Error); a KeySourceError passes through', async () => {
     const token = await hsToken({}, { kid: 'k' });
-    const throwing = (err: Error): SigningKeySource => ({ algorithms: ['HS256'], resolve: async () => async () => { throw err; } });
+    const throwing = (err: unknown): SigningKeySource => ({ algorithms: ['HS256'], resolve: async () => async () => { throw err; } });
     expect(await reasonOf(token, throwing(new Error('lookup broke')))).toBe('unverifiable');
+    expect(await reasonOf(token, throwing(undefined))).toBe('unverifiable');
     const down = new m.keySource.KeySourceError('keys down');
     await expect(m.verify.verifyToken(token, throwing(down), EXPECT)).rejects.toBe(down);
   });
