@@ -16,7 +16,7 @@ import { signDevToken } from '../../local/dev-token';
 import { startEmulator, type RunningEmulator } from '../../local/emulator';
 import { DEVELOPER_CREDENTIALS } from '../../local/iam/credentials';
 import { parseCli } from '../../local/cli';
-import { eventually, QueuedClient } from './gateway-test-kit';
+import { QueuedClient } from './gateway-test-kit';
 
 const ROOT = path.resolve(__dirname, '../..');
 let workDir: string;
@@ -219,7 +219,16 @@ describe('the wsgate CLI', () => {
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.resume();
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const line = await eventually(() => /stage prod: (ws:\/\/127\.0\.0\.1:\d+\/prod)\s+@connections: (http:\/\/\S+)/.exec(stdout) ?? undefined, 'the stage line');
+    // The stage line comes once the CLI has compiled (ts-node) and started: seconds on a busy machine, so this waits
+    // for the output itself (bounded by the test's timeout) rather than a fixed polling budget.
+    const line = await new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const match = /stage prod: (ws:\/\/127\.0\.0\.1:\d+\/prod)\s+@connections: (http:\/\/\S+)/.exec(stdout);
+        if (match) resolve(match);
+      };
+      child.stdout.on('data', check);
+      child.once('exit', (code) => reject(new Error(`wsgate local exited (${code}) before printing the stage line; it printed: ${stdout}`)));
+    });
     const client = await QueuedClient.open(`${line[1]}?token=${await signDevToken({ user: 'cli' })}`);
     client.send({ action: 'join', data: { room: 'cli' } });
     expect(await client.nextJson()).toEqual({ type: 'joined', room: 'cli' });
