@@ -253,6 +253,24 @@ describe('JWKS: the algorithm allow-list and the key lookup faults', () => {
       await broken.close();
     }
   });
+  test('GIVEN a JWKS endpoint that answers only after 4 s WHEN authorizing THEN the fetch gives up at JWKS_TIMEOUT_MS (3 s, not jose\'s own 5 s): a KeySourceError with ERR_JWKS_TIMEOUT', async () => {
+    // GIVEN a key set that arrives after JWKS_TIMEOUT_MS and before jose's default timeout: only the 3 s limit refuses it
+    expect(m.jwks.JWKS_TIMEOUT_MS).toBe(3000);
+    const timers: NodeJS.Timeout[] = [];
+    const slow = await listen((_req, res) => timers.push(setTimeout(() => json(res, 200, jwksBody()), 4000)));
+    try {
+      const url = new URL(`${slow.url}/jwks`);
+      const authorize = m.create.createAuthorizer({ config: { tokenSource: QUERY, ...EXPECT, keySource: { kind: 'jwks', url } }, keys: m.jwks.jwksKeySource(url), log: captureLog().log });
+      // WHEN
+      const err = (await authorize(connectEvent({ query: { token: await sign('RS256') } })).catch((e: unknown) => e)) as Error;
+      // THEN
+      expect(err).toBeInstanceOf(m.keySource.KeySourceError);
+      expect(err.cause).toMatchObject({ code: 'ERR_JWKS_TIMEOUT' });
+    } finally {
+      timers.forEach(clearTimeout);
+      await slow.close();
+    }
+  });
 });
 
 // ---------------------------------------------------------------- verify-token ----------------------

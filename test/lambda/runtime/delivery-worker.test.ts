@@ -6,25 +6,18 @@
  * built with the job format's own encoder and handed to the handler as Lambda's event source mapping would,
  * redelivering a record the handler reported as a batch item failure.
  */
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ConnectionStore } from '../../../lambda/runtime/connection-store';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { encodeShardMessage, ShardMessage } from '../../../lambda/runtime/delivery/job';
 import { planBroadcast } from '../../../lambda/runtime/delivery/planner';
 import {
-  createDeliveryWorkerHandler, metricsLine, processShard, ShardRecord, WorkerOptions,
+  createDeliveryWorkerHandler, metricsLine, processShard, ShardRecord,
 } from '../../../lambda/runtime/delivery/worker';
-import { createLogger } from '../../../lambda/runtime/log';
-import { createManagementClient } from '../../../lambda/runtime/management-client';
-import { Messenger } from '../../../lambda/runtime/messenger';
 import { FakeConnectionsApi, startFakeConnectionsApi } from '../support/fake-connections-api';
-import { framesTagged, openConnections, runWorker, shardRecord } from '../support/shard-runner';
-import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, documentClientFor, startLocalDynamo } from '../support/local-dynamodb';
-
-const silent = createLogger({}, () => undefined);
+import { framesTagged, openConnections, runWorker, shardRecord, WorkerSetup, workerSetup } from '../support/shard-runner';
+import { LocalDynamo, ROOM_INDEX, startLocalDynamo } from '../support/local-dynamodb';
 
 let dynamo: LocalDynamo;
 let api: FakeConnectionsApi;
-let tableCount = 0;
 let jobCount = 0;
 let idCount = 0;
 
@@ -41,41 +34,8 @@ function newId(): string {
   return `Wk${String(++idCount).padStart(6, '0')}-XyZ=`;
 }
 
-interface Setup {
-  readonly table: string;
-  readonly doc: DynamoDBDocumentClient;
-  readonly store: ConnectionStore;
-  readonly messenger: Messenger;
-  /** Metric lines the worker wrote. */
-  readonly metrics: Record<string, unknown>[];
-  /** Every log line the worker wrote. */
-  readonly lines: Record<string, unknown>[];
-  readonly errors: Record<string, unknown>[];
-  readonly options: WorkerOptions;
-  worker(extra?: Partial<WorkerOptions>): ReturnType<typeof createDeliveryWorkerHandler>;
-}
-
-async function setup(): Promise<Setup> {
-  const table = `worker-${++tableCount}`;
-  await dynamo.createConnectionsTable(table);
-  const doc = documentClientFor(dynamo.endpoint);
-  const store = new ConnectionStore({ client: doc, tableName: table, roomIndex: ROOM_INDEX });
-  const management = createManagementClient(api.callbackUrl, { region: 'us-east-1', credentials: TEST_CREDENTIALS });
-  const messenger = new Messenger({ client: management, removeConnection: (id) => store.deleteConnection(id), concurrency: 4, retryBaseMs: 1, log: silent });
-  const metrics: Record<string, unknown>[] = [];
-  const lines: Record<string, unknown>[] = [];
-  const errors: Record<string, unknown>[] = [];
-  const log = createLogger({}, (line) => {
-    const parsed = JSON.parse(line) as Record<string, unknown>;
-    lines.push(parsed);
-    if (parsed.level === 'error') errors.push(parsed);
-  });
-  const options: WorkerOptions = {
-    client: doc, tableName: table, roomIndex: ROOM_INDEX, messenger, log, clock: Date.now, pageSize: 5,
-    metricsSink: (line) => metrics.push(JSON.parse(line) as Record<string, unknown>),
-  };
-  return { table, doc, store, messenger, metrics, lines, errors, options, worker: (extra = {}) => createDeliveryWorkerHandler({ ...options, ...extra }) };
-}
+type Setup = WorkerSetup;
+const setup = (): Promise<Setup> => workerSetup(dynamo, api, 'worker');
 
 /** `n` open connections, each recorded, all members of `room` when given. */
 const connect = (s: Setup, n: number, room?: string): Promise<string[]> => openConnections(api, s.store, newId, n, room);

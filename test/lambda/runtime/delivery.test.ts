@@ -9,26 +9,21 @@
  * messages to the worker's SQS handler as Lambda's event source mapping would, redelivering a record the handler
  * reported as a batch item failure.
  */
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ConfigurationError, createGatewayClient, GatewayClientOptions } from '../../../lambda/runtime';
 import { createLogger } from '../../../lambda/runtime/log';
-import { createManagementClient } from '../../../lambda/runtime/management-client';
-import { Messenger } from '../../../lambda/runtime/messenger';
-import { ConnectionStore } from '../../../lambda/runtime/connection-store';
 import { decodeShardMessage } from '../../../lambda/runtime/delivery/job';
-import { BatchResponse, createDeliveryWorkerHandler, ShardRecord, WorkerOptions } from '../../../lambda/runtime/delivery/worker';
 import { FakeConnectionsApi, startFakeConnectionsApi } from '../support/fake-connections-api';
-import { framesTagged, openConnections, runWorker, shardRecord } from '../support/shard-runner';
+import { framesTagged, openConnections, runWorker, shardRecord, WorkerSetup, workerSetup } from '../support/shard-runner';
 import { FakeQueue, startFakeQueue } from '../support/fake-sqs-queue';
 import { invokeBundle } from '../support/invoke-bundle';
-import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, documentClientFor, startLocalDynamo } from '../support/local-dynamodb';
+import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, startLocalDynamo } from '../support/local-dynamodb';
 
 const silent = createLogger({}, () => undefined);
 
 let dynamo: LocalDynamo;
 let api: FakeConnectionsApi;
 let queue: FakeQueue;
-let tableCount = 0;
 let idCount = 0;
 
 beforeAll(async () => {
@@ -46,49 +41,19 @@ function newId(): string {
   return `Dl${String(++idCount).padStart(6, '0')}-XyZ=`;
 }
 
-interface Setup {
-  readonly table: string;
-  readonly doc: DynamoDBDocumentClient;
-  readonly store: ConnectionStore;
-  readonly messenger: Messenger;
-  /** Metric lines the worker wrote. */
-  readonly metrics: Record<string, unknown>[];
-  readonly errors: Record<string, unknown>[];
-  worker(extra?: Partial<WorkerOptions>): (event: { Records: readonly ShardRecord[] }) => Promise<BatchResponse>;
+interface Setup extends WorkerSetup {
   gateway(extra?: Partial<GatewayClientOptions>): ReturnType<typeof createGatewayClient>;
 }
 
 async function setup(): Promise<Setup> {
-  const table = `delivery-${++tableCount}`;
-  await dynamo.createConnectionsTable(table);
-  const doc = documentClientFor(dynamo.endpoint);
-  const store = new ConnectionStore({ client: doc, tableName: table, roomIndex: ROOM_INDEX });
-  const management = createManagementClient(api.callbackUrl, { region: 'us-east-1', credentials: TEST_CREDENTIALS });
-  const messenger = new Messenger({ client: management, removeConnection: (id) => store.deleteConnection(id), concurrency: 4, retryBaseMs: 1, log: silent });
-  const metrics: Record<string, unknown>[] = [];
-  const errors: Record<string, unknown>[] = [];
-  const log = createLogger({}, (line) => {
-    const parsed = JSON.parse(line) as Record<string, unknown>;
-    if (parsed.level === 'error') errors.push(parsed);
-  });
+  const s = await workerSetup(dynamo, api, 'delivery');
   return {
-    table,
-    doc,
-    store,
-    messenger,
-    metrics,
-    errors,
-    worker: (extra = {}) =>
-      createDeliveryWorkerHandler({
-        client: doc, tableName: table, roomIndex: ROOM_INDEX, messenger, log, clock: Date.now, pageSize: 5,
-        metricsSink: (line) => metrics.push(JSON.parse(line) as Record<string, unknown>),
-        ...extra,
-      }),
+    ...s,
     gateway: (extra = {}) =>
       createGatewayClient({
-        env: { CONNECTIONS_TABLE: table, ROOM_INDEX, CALLBACK_URL: api.callbackUrl, FANOUT_CONCURRENCY: '4', DELIVERY_QUEUE_URL: queue.url, SHARDED_ABOVE: '10', SHARD_SIZE: '7' },
-        dynamoClient: doc,
-        managementClient: management,
+        env: { CONNECTIONS_TABLE: s.table, ROOM_INDEX, CALLBACK_URL: api.callbackUrl, FANOUT_CONCURRENCY: '4', DELIVERY_QUEUE_URL: queue.url, SHARDED_ABOVE: '10', SHARD_SIZE: '7' },
+        dynamoClient: s.doc,
+        managementClient: s.management,
         sqsClient: queue.client,
         log: silent,
         retryBaseMs: 1,
