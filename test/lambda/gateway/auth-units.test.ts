@@ -10,8 +10,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
-import type { TokenSource } from '../../../lambda/gateway/auth/config';
 import type { SigningKeySource } from '../../../lambda/gateway/auth/key-source';
+import {
+  AUDIENCE, enc, HEADER_SOURCE as HEADER, ISSUER, METHOD_ARN, now, QUERY_SOURCE as QUERY, SECRET, SECRET_ARN,
+} from '../support/authorizer-fixtures';
 
 // jose 6 ships only ES modules; this loads the real jose converted to CommonJS by esbuild (as the bundle gets it),
 // built once per test process and re-required in every isolated module registry.
@@ -62,15 +64,6 @@ beforeEach(() => {
 
 // ---------------------------------------------------------------- fixtures -------------------------
 
-const ISSUER = 'https://issuer.test/';
-const AUDIENCE = 'wsgate-test';
-const SECRET = 'a-test-hs256-key-that-is-long-enough-0123456789';
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:wsgate-jwt-AbCdEf';
-const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/$connect';
-const QUERY: TokenSource = { location: 'querystring', name: 'token' };
-const HEADER: TokenSource = { location: 'header', name: 'Authorization' };
-const now = () => Math.floor(Date.now() / 1000);
-const enc = (s: string) => new TextEncoder().encode(s);
 const EXPECT = { issuer: ISSUER, audience: AUDIENCE };
 
 function connectEvent(parts: { query?: Record<string, string>; headers?: Record<string, string>; connectionId?: string; requestId?: string } = {}) {

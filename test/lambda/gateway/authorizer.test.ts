@@ -20,6 +20,7 @@ import { jwksKeySource } from '../../../lambda/gateway/auth/jwks-key-source';
 import { KeySourceError } from '../../../lambda/gateway/auth/key-source';
 import { SECRET_CACHE_TTL_MS, secretKeySource } from '../../../lambda/gateway/auth/secret-key-source';
 import { CLOCK_TOLERANCE_SECONDS, MAX_SUBJECT_LENGTH, MAX_TOKEN_LENGTH } from '../../../lambda/gateway/auth/verify-token';
+import { AUDIENCE, enc, HEADER_SOURCE, ISSUER, METHOD_ARN, now, QUERY_SOURCE, SECRET, SECRET_ARN } from '../support/authorizer-fixtures';
 
 // jose 6 ships only ES modules, which jest cannot require on Node 20. This loads the real jose, converted
 // to CommonJS by esbuild (the same conversion the handler bundle gets); nothing of it is replaced.
@@ -95,15 +96,6 @@ function secretsClient(endpoint: string) {
 
 // ---------------------------------------------------------------- fixtures -------------------------
 
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:wsgate-jwt-AbCdEf';
-const SECRET = 'a-test-hs256-key-that-is-long-enough-0123456789';
-const ISSUER = 'https://issuer.test/';
-const AUDIENCE = 'wsgate-test';
-const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/$connect';
-const QUERY_SOURCE: TokenSource = { location: 'querystring', name: 'token' };
-const HEADER_SOURCE: TokenSource = { location: 'header', name: 'Authorization' };
-const now = () => Math.floor(Date.now() / 1000);
-const enc = (s: string) => new TextEncoder().encode(s);
 
 /** A `$connect` REQUEST authorizer event as API Gateway sends it (spec §2.2). */
 function connectEvent(parts: { query?: Record<string, string>; headers?: Record<string, string> } = {}) {
