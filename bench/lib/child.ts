@@ -11,6 +11,19 @@ export interface IpcChild {
   stop(closeMessage?: unknown, graceMs?: number): Promise<void>;
 }
 
+/** Resolves once `child` has exited: `ask` asks it to stop, and SIGKILL follows if it is still running `graceMs` later. */
+export function stopChild(child: ChildProcess, graceMs: number, ask: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ask();
+  });
+}
+
 export function forkTs(file: string, args: readonly string[] = [], stderrPrefix = ''): IpcChild {
   const child = fork(file, [...args], {
     execArgv: ['-r', 'ts-node/register/transpile-only'],
@@ -64,13 +77,7 @@ export function forkTs(file: string, args: readonly string[] = [], stderrPrefix 
         child.send({ id, cmd, ...args });
       }),
     stop: (closeMessage?: unknown, graceMs = 30_000) =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
+      stopChild(child, graceMs, () => {
         if (closeMessage !== undefined && child.connected) child.send(closeMessage as object);
         else child.kill('SIGTERM');
       }),

@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { build } from 'esbuild';
+import { stopChild } from '../lib/child';
 import { ROOT, WORK } from '../lib/paths';
 import { PEER_HANDLERS, PEER_STAGE, synthPeerApp } from './app';
 
@@ -104,16 +105,7 @@ export function freePort(): Promise<number> {
 }
 
 function stopper(child: ChildProcess, graceMs = 10_000): () => Promise<void> {
-  return () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill('SIGINT');
-    });
+  return () => stopChild(child, graceMs, () => child.kill('SIGINT'));
 }
 
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIAPEERBENCH0000000', AWS_SECRET_ACCESS_KEY: 'peer-bench-fake-secret', AWS_REGION: 'us-east-1' };
