@@ -8,6 +8,10 @@
  * - A broadcast shard is one segment of a parallel Scan (`segment` of `totalSegments`).
  * Either way the worker reads its shard page by page and never holds more than one page of recipients.
  *
+ * The frame travels as a JSON string (`data`), or base64 (`dataBase64`) when JSON escaping would make it larger than
+ * base64 does (a frame of quotes, backslashes or control characters grows up to 6× when escaped): a frame of the
+ * 131,072-byte post limit then takes at most 174,764 bytes, so every shard message stays under SQS's 256 KiB.
+ *
  * Progress of a shard is kept in the connections table under `pk = job#<jobId>`, `sk = shard#<index>` (with a
  * TTL), so a redelivered shard message resumes after the last fully posted page instead of starting over.
  */
@@ -59,8 +63,30 @@ export class InvalidShardMessageError extends Error {
   }
 }
 
+/** Bytes `data` takes in base64. */
+function base64Bytes(data: string): number {
+  return 4 * Math.ceil(Buffer.byteLength(data, 'utf8') / 3);
+}
+
+/** The queue message body: `data` as a JSON string, or as `dataBase64` when that is smaller (see above). */
 export function encodeShardMessage(message: ShardMessage): string {
-  return JSON.stringify(message);
+  // Escaped length minus the two quotes JSON.stringify adds.
+  const escaped = Buffer.byteLength(JSON.stringify(message.data), 'utf8') - 2;
+  if (escaped <= base64Bytes(message.data)) return JSON.stringify(message);
+  const { data, ...rest } = message;
+  return JSON.stringify({ ...rest, dataBase64: Buffer.from(data, 'utf8').toString('base64') });
+}
+
+/** The frame of a parsed body: `data`, or `dataBase64` decoded; undefined when neither (or both) is a string. */
+function frameOf(m: Record<string, unknown>): unknown {
+  if (m.dataBase64 === undefined) return m.data;
+  if (m.data !== undefined || typeof m.dataBase64 !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(m.dataBase64) || m.dataBase64.length % 4 !== 0) {
+    return undefined;
+  }
+  const bytes = Buffer.from(m.dataBase64, 'base64');
+  const text = bytes.toString('utf8');
+  // Only what encodeShardMessage writes: the UTF-8 of a string (no invalid sequences).
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : undefined;
 }
 
 function isWhole(value: unknown, min: number): value is number {
@@ -80,8 +106,9 @@ export function decodeShardMessage(body: string): ShardMessage {
   if (m.v !== JOB_FORMAT_VERSION) throw new InvalidShardMessageError(`format version ${String(m.v)}, expected ${JOB_FORMAT_VERSION}`);
   if (typeof m.jobId !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(m.jobId)) throw new InvalidShardMessageError('jobId is missing or invalid');
   if (!isWhole(m.shards, 1) || !isWhole(m.index, 0) || m.index >= m.shards) throw new InvalidShardMessageError('index/shards are invalid');
-  if (typeof m.data !== 'string' || Buffer.byteLength(m.data, 'utf8') > LIMITS.maxPostBytes) {
-    throw new InvalidShardMessageError(`data must be a string of at most ${LIMITS.maxPostBytes} bytes`);
+  const data = frameOf(m);
+  if (typeof data !== 'string' || Buffer.byteLength(data, 'utf8') > LIMITS.maxPostBytes) {
+    throw new InvalidShardMessageError(`data must be a string of at most ${LIMITS.maxPostBytes} bytes (or its UTF-8 in dataBase64)`);
   }
   const s = m.shard as Record<string, unknown> | undefined;
   if (typeof s !== 'object' || s === null) throw new InvalidShardMessageError('shard is missing');
@@ -92,7 +119,7 @@ export function decodeShardMessage(body: string): ShardMessage {
         throw new InvalidShardMessageError(`shard.${bound} must be a connection id`);
       }
     }
-    return { v: JOB_FORMAT_VERSION, jobId: m.jobId, index: m.index, shards: m.shards, data: m.data, shard: {
+    return { v: JOB_FORMAT_VERSION, jobId: m.jobId, index: m.index, shards: m.shards, data, shard: {
       kind: 'room', room: s.room,
       ...(s.after !== undefined ? { after: s.after as string } : {}),
       ...(s.until !== undefined ? { until: s.until as string } : {}),
@@ -102,7 +129,7 @@ export function decodeShardMessage(body: string): ShardMessage {
     if (!isWhole(s.totalSegments, 1) || !isWhole(s.segment, 0) || s.segment >= s.totalSegments) {
       throw new InvalidShardMessageError('shard.segment/totalSegments are invalid');
     }
-    return { v: JOB_FORMAT_VERSION, jobId: m.jobId, index: m.index, shards: m.shards, data: m.data,
+    return { v: JOB_FORMAT_VERSION, jobId: m.jobId, index: m.index, shards: m.shards, data,
       shard: { kind: 'broadcast', segment: s.segment, totalSegments: s.totalSegments } };
   }
   throw new InvalidShardMessageError(`unknown shard kind ${String(s.kind)}`);

@@ -64,8 +64,43 @@ describe('job format', () => {
       expect([change, refusal(body(room, change))]).toEqual([change, 'not a wsgate delivery shard message: index/shards are invalid']);
     }
     for (const data of [undefined, 5, { a: 1 }, 'é'.repeat(LIMITS.maxPostBytes / 2) + 'x']) {
-      expect(refusal(body(room, { data }))).toBe('not a wsgate delivery shard message: data must be a string of at most 131072 bytes');
+      expect(refusal(body(room, { data }))).toBe('not a wsgate delivery shard message: data must be a string of at most 131072 bytes (or its UTF-8 in dataBase64)');
     }
+  });
+
+  test('GIVEN frames that JSON escaping would blow up WHEN encoded THEN base64 is used, so a frame at the post limit stays under 256 KiB, and decodes unchanged', () => {
+    // GIVEN the worst cases at the 131,072-byte limit: quotes (2× escaped), control characters (6×), and plain JSON text
+    const quotes = '"'.repeat(LIMITS.maxPostBytes);
+    const controls = '\u0001'.repeat(LIMITS.maxPostBytes);
+    const json = JSON.stringify({ text: 'x'.repeat(LIMITS.maxPostBytes - 20) });
+    for (const data of [quotes, controls]) {
+      // WHEN
+      const encoded = encodeShardMessage({ ...room, data });
+      // THEN base64: 174,764 bytes of frame, the whole body under SQS's 262,144
+      expect(JSON.parse(encoded)).toMatchObject({ dataBase64: Buffer.from(data).toString('base64') });
+      expect(JSON.parse(encoded).data).toBeUndefined();
+      expect(Buffer.byteLength(encoded)).toBeLessThan(174_764 + 200);
+      expect(decodeShardMessage(encoded)).toEqual({ ...room, data });
+    }
+    // a JSON frame escapes by less than base64 grows: it stays a string (readable in the queue), as do the ties
+    expect(JSON.parse(encodeShardMessage({ ...room, data: json })).data).toBe(json);
+    expect(JSON.parse(encodeShardMessage({ ...room, data: '"ab' })).data).toBe('"ab'); // 4 escaped = 4 base64
+    expect(JSON.parse(encodeShardMessage({ ...room, data: '""a' })).dataBase64).toBe(Buffer.from('""a').toString('base64')); // 5 > 4
+    expect(JSON.parse(encodeShardMessage({ ...room, data: '' })).data).toBe('');
+    // multi-byte text is counted in UTF-8 bytes on both sides
+    expect(decodeShardMessage(encodeShardMessage({ ...room, data: '"é"\n'.repeat(1000) }))).toEqual({ ...room, data: '"é"\n'.repeat(1000) });
+  });
+
+  test('GIVEN a dataBase64 that encodeShardMessage would not write WHEN decoded THEN it is refused like a bad data', () => {
+    const { data: _data, ...noData } = room;
+    const base64Body = (dataBase64: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({ ...noData, dataBase64, ...extra });
+    const text = 'not a wsgate delivery shard message: data must be a string of at most 131072 bytes (or its UTF-8 in dataBase64)';
+    expect(decodeShardMessage(base64Body(Buffer.from('hi').toString('base64'))).data).toBe('hi');
+    expect(refusal(base64Body(Buffer.from('hi').toString('base64'), { data: 'hi' }))).toBe(text); // both
+    for (const bad of [5, 'aGk', 'a?==', 'aGk=\n', Buffer.from([0xff, 0xfe]).toString('base64'), Buffer.alloc(LIMITS.maxPostBytes + 1, 0x22).toString('base64')]) {
+      expect([bad.toString().slice(0, 12), refusal(base64Body(bad))]).toEqual([bad.toString().slice(0, 12), text]);
+    }
+    expect(decodeShardMessage(base64Body(Buffer.alloc(LIMITS.maxPostBytes, 0x22).toString('base64'))).data).toBe('"'.repeat(LIMITS.maxPostBytes));
   });
 
   test('GIVEN shards that are missing, of an unknown kind or out of range WHEN decoded THEN each refusal names the field', () => {
