@@ -39,6 +39,8 @@ Options:
   --static DIR              serve DIR at /_wsgate/app/ (the browser demo)
   --local-secret VALUE      key Secrets Manager answers with, and dev tokens are signed with
   --no-iam                  do not check SigV4 signatures and IAM policies (local IAM is on by default)
+  --dynamo-checks WHERE     function (default): a Node.js function's DynamoDB calls are IAM-checked in its own
+                            process; proxy: in the emulator's DynamoDB proxy (one more process hop per call)
   --no-throttle             do not apply the stages' throttling limits (on by default)
   --connections-latency MS  answer every @connections request after MS milliseconds, as AWS's take tens (default: 0)
   --connections-rate N      at most N @connections requests per second over all APIs (one token bucket, burst N/2
@@ -217,6 +219,12 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
       case '--no-iam':
         options.iam = false;
         break;
+      case '--dynamo-checks': {
+        const where = value();
+        if (where !== 'function' && where !== 'proxy') throw new UsageError(`${flag} needs function or proxy, got "${where}"`);
+        options.dynamoChecks = where;
+        break;
+      }
       case '--no-throttle':
         options.throttle = false;
         break;

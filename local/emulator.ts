@@ -23,6 +23,7 @@ import { createTables, startLocalDynamo } from './services/local-dynamo';
 import { startSecretsService } from './services/secrets-service';
 import { startSqsService } from './services/sqs-service';
 import { startSqsEventSources } from './runtime/sqs-event-source';
+import { dynamoGuardModule } from './runtime/dynamo-guard-module';
 
 export interface EmulatorOptions {
   /** The cloud assembly folder (`cdk.out`). */
@@ -57,6 +58,14 @@ export interface EmulatorOptions {
    * @default false: over plain TCP to the same port (the requests are the same; the loopback hop skips the handshake)
    */
   readonly functionsUseTls?: boolean;
+  /**
+   * With local IAM, where a Node.js function's DynamoDB calls are checked: `'function'` inside the function's own
+   * process (local/runtime/dynamo-guard.ts: the same checks and answers, then straight to DynamoDB, no hop through the
+   * emulator's process); `'proxy'` in the emulator's DynamoDB proxy. Python functions and requests signed with other
+   * keys always go through the proxy.
+   * @default 'function'
+   */
+  readonly dynamoChecks?: 'function' | 'proxy';
   /** Folder served at /_wsgate/app/. @default - not served */
   readonly staticDir?: string;
   /** What Secrets Manager answers for every secret, and the dev tokens' key. @default LOCAL_SECRET_DEFAULT */
@@ -284,6 +293,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const iam = options.iam === false ? undefined : new IamAuthority({ functions: model.functions, accountId, log: options.log });
     const dynamoProxy = iam ? await startDynamoIamProxy({ target: dynamo.endpoint, iam, log: options.log }) : undefined;
     if (dynamoProxy) stopOnFailure.push(() => dynamoProxy.close());
+    const guardModule = iam && options.dynamoChecks !== 'proxy' ? await dynamoGuardModule() : undefined;
     const secret = options.localSecret ?? LOCAL_SECRET_DEFAULT;
     const secrets = await startSecretsService({ secrets: model.secrets, secretValue: secret, iam, region, accountId });
     stopOnFailure.push(() => secrets.close());
@@ -347,6 +357,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         ...(options.instanceIdleMs !== undefined ? { instanceIdleMs: options.instanceIdleMs } : {}),
         ...(options.maxInstancesPerFunction !== undefined ? { maxInstancesPerFunction: options.maxInstancesPerFunction } : {}),
         ...(options.scaleUpDelayMs !== undefined ? { scaleUpDelayMs: options.scaleUpDelayMs } : {}),
+        ...(iam && guardModule ? { dynamoGuard: { module: guardModule, target: dynamo.endpoint, identityFor: (id: string) => iam.identityConfigFor(id) } } : {}),
+        ...(options.log ? { serviceLog: options.log } : {}),
         log: options.functionLog,
       });
     invoker.attach(invokerFor(model.functions));

@@ -48,6 +48,74 @@ export function deniedMessage(identity: LocalIdentity, action: string, resource:
   return `User: ${identity.arn} is not authorized to perform: ${action} on resource: ${resource} ${why}`;
 }
 
+/** The documents behind a `PolicyEvaluator`: what it was built from, so another process can build the same one. */
+export interface EvaluatorSources {
+  readonly owner: string;
+  readonly sources: readonly PolicySource[];
+}
+
+/** A function's identity as plain data (JSON), for a check made outside the emulator's process. */
+export interface IdentityConfig {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly arn: string;
+  readonly accountId: string;
+  readonly label: string;
+  /** Undefined when the role is not in the template: calls are then not checked. */
+  readonly policy?: EvaluatorSources;
+  readonly boundary?: EvaluatorSources;
+}
+
+/** The identity an `IdentityConfig` describes, with its evaluators built. */
+export function identityFromConfig(config: IdentityConfig): LocalIdentity {
+  const { policy, boundary, ...rest } = config;
+  return {
+    ...rest,
+    ...(policy ? { policy: new PolicyEvaluator(policy.owner, policy.sources) } : {}),
+    ...(boundary ? { boundary: new PolicyEvaluator(boundary.owner, boundary.sources) } : {}),
+  };
+}
+
+/**
+ * Verifies a request's SigV4 signature (signing name `service`) against the identity `lookup` finds for its access
+ * key, then checks each `[action, resource]` pair against that identity's policies and permissions boundary.
+ * A refusal is logged (which statement is missing) and answered with the text AWS uses.
+ */
+export function authorizeRequest(
+  lookup: (accessKeyId: string) => LocalIdentity | undefined,
+  request: SignableRequest,
+  service: string,
+  action: string | ((identity: LocalIdentity) => Array<[string, string]>),
+  resources: readonly string[] | undefined,
+  log: (line: string) => void,
+): AuthorizeResult {
+  let found: LocalIdentity | undefined;
+  const signed = verifySigV4(request, (key) => (found = lookup(key))?.secretAccessKey, service);
+  if ('errorType' in signed) return { ok: false, kind: 'signature', failure: signed };
+  const identity = found!;
+  if ((identity.sessionToken ?? undefined) !== signed.sessionToken) {
+    return { ok: false, kind: 'signature', failure: { errorType: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' } };
+  }
+  if (!identity.policy) return { ok: true, identity };
+  const checks: Array<[string, string]> = typeof action === 'function' ? action(identity) : (resources ?? []).map((r) => [action, r]);
+  let last: Decision | undefined;
+  for (const [act, resource] of checks) {
+    const decision = identity.policy.evaluate(act, resource);
+    if (!decision.allowed) {
+      log(`IAM: ${identity.label} refused ${act} on ${resource}: ${decision.detail}`);
+      return { ok: false, kind: 'denied', identity, decision, message: deniedMessage(identity, act, resource, decision) };
+    }
+    const capped = identity.boundary?.evaluate(act, resource);
+    if (capped && !capped.allowed) {
+      log(`IAM: ${identity.label} refused ${act} on ${resource} by its permissions boundary: ${capped.detail}`);
+      return { ok: false, kind: 'denied', identity, decision: capped, message: deniedMessage(identity, act, resource, capped, 'permissions boundary') };
+    }
+    last = decision;
+  }
+  return { ok: true, identity, ...(last ? { decision: last } : {}) };
+}
+
 /** The evaluator of a role's permissions boundary; undefined (with a warning) when its document is unknown. */
 function boundaryOf(role: RoleModel, warnings: string[]): PolicyEvaluator | undefined {
   const boundary = role.permissionsBoundary;
@@ -176,29 +244,29 @@ export class IamAuthority {
 
   /** Verifies the signature (signing name `service`), then checks `action` on each of `resources`. */
   authorize(request: SignableRequest, service: string, action: string | ((identity: LocalIdentity) => Array<[string, string]>), resources?: readonly string[]): AuthorizeResult {
-    let found: LocalIdentity | undefined;
-    const signed = verifySigV4(request, (key) => (found = this.byKey.get(key))?.secretAccessKey, service);
-    if ('errorType' in signed) return { ok: false, kind: 'signature', failure: signed };
-    const identity = found!;
-    if ((identity.sessionToken ?? undefined) !== signed.sessionToken) {
-      return { ok: false, kind: 'signature', failure: { errorType: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' } };
-    }
-    if (!identity.policy) return { ok: true, identity };
-    const checks: Array<[string, string]> = typeof action === 'function' ? action(identity) : (resources ?? []).map((r) => [action, r]);
-    let last: Decision | undefined;
-    for (const [act, resource] of checks) {
-      const decision = identity.policy.evaluate(act, resource);
-      if (!decision.allowed) {
-        this.log(`IAM: ${identity.label} refused ${act} on ${resource}: ${decision.detail}`);
-        return { ok: false, kind: 'denied', identity, decision, message: deniedMessage(identity, act, resource, decision) };
-      }
-      const capped = identity.boundary?.evaluate(act, resource);
-      if (capped && !capped.allowed) {
-        this.log(`IAM: ${identity.label} refused ${act} on ${resource} by its permissions boundary: ${capped.detail}`);
-        return { ok: false, kind: 'denied', identity, decision: capped, message: deniedMessage(identity, act, resource, capped, 'permissions boundary') };
-      }
-      last = decision;
-    }
-    return { ok: true, identity, ...(last ? { decision: last } : {}) };
+    return authorizeRequest((key) => this.byKey.get(key), request, service, action, resources, this.log);
+  }
+
+  /**
+   * What a function's own process needs to check its DynamoDB calls itself (local/runtime/dynamo-guard.ts): its
+   * credentials, identity and the policy documents of its role and boundary. Undefined for an unknown function.
+   */
+  identityConfigFor(functionId: string): IdentityConfig | undefined {
+    const identity = this.byFunction.get(functionId);
+    if (!identity) return undefined;
+    const sourcesOf = (evaluator: PolicyEvaluator | undefined): EvaluatorSources | undefined =>
+      evaluator ? { owner: evaluator.owner, sources: evaluator.sources } : undefined;
+    const policy = sourcesOf(identity.policy);
+    const boundary = sourcesOf(identity.boundary);
+    return {
+      accessKeyId: identity.accessKeyId,
+      secretAccessKey: identity.secretAccessKey,
+      sessionToken: identity.sessionToken!,
+      arn: identity.arn,
+      accountId: identity.accountId,
+      label: identity.label,
+      ...(policy ? { policy } : {}),
+      ...(boundary ? { boundary } : {}),
+    };
   }
 }

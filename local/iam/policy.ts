@@ -45,8 +45,8 @@ export class PolicyEvaluator {
   private readonly statements: CompiledStatement[] = [];
   private readonly cache = new Map<string, Decision>();
 
-  /** `owner` names the role in warnings. */
-  constructor(readonly owner: string, sources: readonly PolicySource[]) {
+  /** `owner` names the role in warnings; `sources` are kept so another process can build the same evaluator. */
+  constructor(readonly owner: string, readonly sources: readonly PolicySource[]) {
     for (const source of sources) {
       const doc = source.document as { Statement?: unknown } | undefined;
       const raw = doc?.Statement === undefined ? [] : Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];

@@ -49,6 +49,8 @@ export class FunctionInstance {
     private readonly invokedFunctionArn: string,
     initTimeoutMs: number,
     launch: WorkerLauncher = launchNodeWorker,
+    /** Lines the worker's in-process services send (`{ type: 'log' }`: the DynamoDB checks' refusals). @default dropped */
+    serviceLog: (line: string) => void = () => undefined,
   ) {
     this.child = launch(fn, env);
     this.initialized = new Promise((resolve) => (this.settleInit = resolve));
@@ -68,6 +70,7 @@ export class FunctionInstance {
     }
     this.child.on('message', (message: any) => {
       if (message?.type === 'ready') return this.onReady();
+      if (message?.type === 'log') return serviceLog(String(message.line));
       if (message?.type === 'initError') {
         clearTimeout(this.initTimer);
         this.settleInit({ ok: false, error: { errorType: message.errorType, errorMessage: message.errorMessage } });

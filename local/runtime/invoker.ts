@@ -5,6 +5,8 @@
 import * as os from 'os';
 import { FunctionInvoker, FunctionModel, InvocationOutcome } from '../model';
 import { FunctionPool } from './function-pool';
+import type { IdentityConfig } from '../iam/credentials';
+import { DYNAMO_GUARD_MODULE_VARIABLE, DYNAMO_GUARD_VARIABLE, type DynamoGuardConfig } from './dynamo-guard';
 import { FunctionInstance, LogSink } from './instance';
 import { lambdaEnvironment, LocalEndpoints } from './lambda-environment';
 import { findPython, isPythonRuntime, missingPythonMessage, pythonEnvironment, pythonLauncher } from './python/python-worker';
@@ -63,6 +65,31 @@ export interface InvokerOptions extends LocalEndpoints {
   readonly initTimeoutMs?: number;
   /** Where function output goes. @default each line to stderr, prefixed with the function name */
   readonly log?: LogSink;
+  /**
+   * Local IAM for DynamoDB inside each Node.js function process (dynamo-guard.ts) instead of in the emulator's proxy
+   * (`dynamodb`, which still serves Python functions and requests signed with other keys).
+   * @default - the proxy checks every call
+   */
+  readonly dynamoGuard?: DynamoGuardOptions;
+  /** Where the function processes' service lines go (the in-process DynamoDB checks' refusals). @default dropped */
+  readonly serviceLog?: (line: string) => void;
+}
+
+export interface DynamoGuardOptions {
+  /** The plain-JS module worker.cjs requires (dynamo-guard-module.ts finds or makes it). */
+  readonly module: string;
+  /** The local DynamoDB itself. */
+  readonly target: string;
+  /** The function's identity and policies (`IamAuthority.identityConfigFor`). */
+  readonly identityFor: (functionId: string) => IdentityConfig | undefined;
+}
+
+/** The variables that start a Node.js function's in-process DynamoDB checks, or none without an identity. */
+function dynamoGuardEnvironment(functionId: string, proxy: string | undefined, guard: DynamoGuardOptions | undefined): Record<string, string> {
+  const identity = guard?.identityFor(functionId);
+  if (!guard || !identity || !proxy) return {};
+  const config: DynamoGuardConfig = { target: guard.target, proxy, identity };
+  return { [DYNAMO_GUARD_MODULE_VARIABLE]: guard.module, [DYNAMO_GUARD_VARIABLE]: JSON.stringify(config) };
 }
 
 const defaultLog: LogSink = (functionId, _stream, line) => process.stderr.write(`[${functionId}] ${line}\n`);
@@ -119,11 +146,13 @@ export function createInvoker(options: InvokerOptions): LocalInvoker {
         const interpreter = python ? findPython() : undefined;
         if (python && !interpreter) return failure('Emulator.UnsupportedFunction', missingPythonMessage(fn));
         const nodeEnv = lambdaEnvironment(fn, fn.region ?? region, fn.accountId ?? accountId, options);
-        const env = interpreter ? pythonEnvironment(nodeEnv, fn, options) : nodeEnv;
+        const env = interpreter
+          ? pythonEnvironment(nodeEnv, fn, options)
+          : { ...nodeEnv, ...dynamoGuardEnvironment(fn.id, options.dynamodb, options.dynamoGuard) };
         const launch = interpreter ? pythonLauncher(interpreter) : undefined;
         const arn = `arn:aws:lambda:${fn.region ?? region}:${fn.accountId ?? accountId}:function:${fn.functionName}`;
         const reserved = fn.reservedConcurrency;
-        pool = new FunctionPool(() => new FunctionInstance(fn, env, log, arn, initTimeoutMs, launch), {
+        pool = new FunctionPool(() => new FunctionInstance(fn, env, log, arn, initTimeoutMs, launch, options.serviceLog), {
           maxInstances: reserved === undefined ? maxInstances : Math.max(1, Math.min(maxInstances, reserved)),
           ...(reserved === undefined ? {} : { maxInFlight: reserved }),
           idleMs,

@@ -7,6 +7,7 @@
  * out: { type: 'ready' } once the handler is loaded | { type: 'initError', errorType, errorMessage } if it cannot be
  * in:  { type: 'invoke', id, event, context: { awsRequestId, deadlineMs, functionName, ... } } (sent after 'ready')
  * out: { type: 'result', id, json } | { type: 'error', id, errorType, errorMessage, fatal }
+ * out: { type: 'log', line } a refusal line of the in-process DynamoDB checks (dynamo-guard.ts), at any time
  */
 const fs = require('fs');
 const path = require('path');
@@ -163,8 +164,29 @@ process.on('unhandledRejection', (reason) => {
   if (currentId) process.send({ type: 'error', id: currentId, errorType: 'Runtime.UnhandledPromiseRejection', errorMessage, fatal: true }, done);
   else done();
 });
+/**
+ * Local IAM for this function's DynamoDB calls in this process (dynamo-guard.ts), when the emulator asks for it:
+ * started before the handler loads, so even its init code's calls are checked. Its two variables are removed from
+ * the environment the handler sees; if it cannot start, the calls keep going to the emulator's proxy (same checks).
+ */
+async function startDynamoGuard() {
+  const modulePath = process.env.WSGATE_DYNAMO_GUARD_MODULE;
+  const config = process.env.WSGATE_DYNAMO_GUARD;
+  delete process.env.WSGATE_DYNAMO_GUARD_MODULE;
+  delete process.env.WSGATE_DYNAMO_GUARD;
+  if (!modulePath || !config) return;
+  try {
+    const guard = require(modulePath);
+    const running = await guard.startDynamoGuard(guard.parseGuardConfig(config), (line) => process.send({ type: 'log', line }));
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = running.endpoint;
+  } catch (e) {
+    const reason = String(e && e.message ? e.message : e).split('\n')[0];
+    console.error(`wsgate: the in-process DynamoDB checks did not start (${reason}); DynamoDB calls go through the emulator's proxy`);
+  }
+}
+
 // The init phase: load the handler now, as Lambda does before the first event, and say when it is done.
-handlerPromise = loadHandler();
+handlerPromise = startDynamoGuard().then(loadHandler);
 handlerPromise.then(
   () => process.send({ type: 'ready' }),
   (e) => process.send({ type: 'initError', ...describe(e) }),

@@ -49,18 +49,50 @@ export function dynamoChecks(operation: string, body: Body, region: string, acco
   }
 }
 
-export async function startDynamoIamProxy(options: { target: string; iam: IamAuthority; log?: (line: string) => void }): Promise<DynamoIamProxy> {
+export interface DynamoIamProxyOptions {
+  /** The DynamoDB allowed requests go to, e.g. `http://127.0.0.1:8000`. */
+  readonly target: string;
+  /** Verifies signatures and decides (an `IamAuthority`, or the one identity of a function process). */
+  readonly iam: Pick<IamAuthority, 'authorize'>;
+  /**
+   * Requests signed with an access key `iam` does not hold (or not signed at all) are passed, unchecked and
+   * unchanged, to this endpoint instead: the emulator's own proxy, which knows every local identity.
+   * @default - every request is checked here
+   */
+  readonly otherKeys?: { readonly endpoint: string; readonly holds: (accessKeyId: string) => boolean };
+  /** Where a failed forward is reported. @default - not reported */
+  readonly log?: (line: string) => void;
+}
+
+export async function startDynamoIamProxy(options: DynamoIamProxyOptions): Promise<DynamoIamProxy> {
   const target = new URL(options.target);
+  const elsewhere = options.otherKeys ? new URL(options.otherKeys.endpoint) : undefined;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const fail = (res: http.ServerResponse, type: string, message: string): void => {
     const text = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, ...(type === 'AccessDeniedException' ? { Message: message } : { message }) });
     res.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': Buffer.byteLength(text), 'x-amzn-ErrorType': type });
     res.end(text);
   };
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, to: URL): void => {
+    const upstream = http.request(
+      { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers, agent },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 500, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', (err) => {
+      options.log?.(`DynamoDB proxy: ${to.origin} failed: ${err.message}`);
+      if (!res.headersSent) fail(res, 'InternalServerError', `The local DynamoDB at ${to.origin} did not answer: ${err.message}`);
+      else res.destroy();
+    });
+    upstream.end(body);
+  };
   const server = http.createServer((req, res) => {
     void readBody(req, MAX_REQUEST_BYTES).then((received) => {
       if (received === undefined) return fail(res, 'ValidationException', `The request is larger than the local DynamoDB proxy reads (${MAX_REQUEST_BYTES} bytes).`);
       const body = received;
+      if (elsewhere && !options.otherKeys!.holds(accessKeyOf(req.headers.authorization) ?? '')) return forward(req, res, body, elsewhere);
       const operation = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
       let parsed: Body = {};
       try {
@@ -77,19 +109,7 @@ export async function startDynamoIamProxy(options: { target: string; iam: IamAut
         if (outcome.kind === 'signature') return fail(res, outcome.failure.errorType, outcome.failure.message);
         return fail(res, 'AccessDeniedException', outcome.message);
       }
-      const forward = http.request(
-        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers, agent },
-        (upstream) => {
-          res.writeHead(upstream.statusCode ?? 500, upstream.headers);
-          upstream.pipe(res);
-        },
-      );
-      forward.on('error', (err) => {
-        options.log?.(`DynamoDB proxy: ${options.target} failed: ${err.message}`);
-        if (!res.headersSent) fail(res, 'InternalServerError', `The local DynamoDB at ${options.target} did not answer: ${err.message}`);
-        else res.destroy();
-      });
-      forward.end(body);
+      forward(req, res, body, target);
     }, () => res.destroy()); // the client's request broke off: nothing to answer
   });
   const port = await listenOnLoopback(server);
@@ -101,6 +121,11 @@ export async function startDynamoIamProxy(options: { target: string; iam: IamAut
       server.close(() => resolve());
     }),
   };
+}
+
+/** The access key of the credential scope (`Credential=AKID/DATE/...`). */
+function accessKeyOf(authorization: string | undefined): string | undefined {
+  return /Credential=([^/,\s]+)\//.exec(authorization ?? '')?.[1];
 }
 
 /** The region of the credential scope (`Credential=AKID/DATE/REGION/...`). */

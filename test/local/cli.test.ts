@@ -67,6 +67,14 @@ describe('parseCli', () => {
     expect(() => parseCli(['local', '--max-instances', '0'])).toThrow(/--max-instances needs a whole number ≥ 1, got "0"/);
     expect(USAGE).toMatch(/--scale-up-delay MS .*\n.*default: 50/);
   });
+
+  test('GIVEN --dynamo-checks WHEN parsed THEN where functions\' DynamoDB calls are IAM-checked; another value is a usage error', () => {
+    expect(parseCli(['local']).options.dynamoChecks).toBeUndefined();
+    expect(parseCli(['local', '--dynamo-checks', 'proxy']).options).toMatchObject({ dynamoChecks: 'proxy' });
+    expect(parseCli(['local', '--dynamo-checks=function']).options).toMatchObject({ dynamoChecks: 'function' });
+    expect(() => parseCli(['local', '--dynamo-checks', 'lambda'])).toThrow(/--dynamo-checks needs function or proxy, got "lambda"/);
+    expect(USAGE).toMatch(/--dynamo-checks WHERE +function \(default\)/);
+  });
 });
 
 describe('runInvoke (wsgate invoke)', () => {

@@ -1,0 +1,67 @@
+/**
+ * Local IAM for a function's DynamoDB calls, checked inside the function's own process: worker.cjs starts this
+ * before the handler loads, on a loopback port of that process, and points AWS_ENDPOINT_URL_DYNAMODB at it.
+ *
+ * The checks are the emulator's (dynamo-iam-proxy.ts: SigV4 verification, the role's policies and permissions
+ * boundary, DynamoDB's error shapes), for the one identity the function was given; an allowed call goes straight
+ * to the local DynamoDB. A request signed with any other key (or not signed) goes on, unchanged, to the emulator's
+ * proxy, which knows every local identity. Without this, each DynamoDB call crossed into the emulator's process and
+ * back before reaching DynamoDB: two process hops per call (docs/emulator-performance.md).
+ *
+ * Its configuration arrives as JSON in WSGATE_DYNAMO_GUARD (`DynamoGuardConfig`), which the worker removes from the
+ * environment before the handler loads.
+ */
+import { authorizeRequest, identityFromConfig, type IdentityConfig } from '../iam/credentials';
+import { startDynamoIamProxy } from '../services/dynamo-iam-proxy';
+
+/** The environment variable carrying the JSON configuration. */
+export const DYNAMO_GUARD_VARIABLE = 'WSGATE_DYNAMO_GUARD';
+/** The environment variable naming the module worker.cjs loads to start the guard (this file, compiled). */
+export const DYNAMO_GUARD_MODULE_VARIABLE = 'WSGATE_DYNAMO_GUARD_MODULE';
+
+export interface DynamoGuardConfig {
+  /** The local DynamoDB, e.g. `http://127.0.0.1:8000`. */
+  readonly target: string;
+  /** The emulator's DynamoDB proxy: where requests signed with other keys go. */
+  readonly proxy: string;
+  /** The function's credentials, identity and policies. */
+  readonly identity: IdentityConfig;
+}
+
+export interface RunningGuard {
+  /** `http://127.0.0.1:PORT` in this process. */
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+/** Parses and checks the JSON of WSGATE_DYNAMO_GUARD; throws a one-line reason when it is not a configuration. */
+export function parseGuardConfig(text: string): DynamoGuardConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${DYNAMO_GUARD_VARIABLE} is not JSON: ${(e as Error).message}`);
+  }
+  const config = value as Partial<DynamoGuardConfig> | null;
+  const identity = config?.identity as Partial<IdentityConfig> | undefined;
+  const missing = [
+    typeof config?.target === 'string' ? undefined : 'target',
+    typeof config?.proxy === 'string' ? undefined : 'proxy',
+    typeof identity?.accessKeyId === 'string' ? undefined : 'identity.accessKeyId',
+    typeof identity?.secretAccessKey === 'string' ? undefined : 'identity.secretAccessKey',
+  ].filter((m): m is string => m !== undefined);
+  if (missing.length > 0) throw new Error(`${DYNAMO_GUARD_VARIABLE} lacks ${missing.join(', ')}`);
+  return config as DynamoGuardConfig;
+}
+
+/** Starts the guard; `log` gets the refusal lines the emulator's proxy would log (worker.cjs sends them to it). */
+export async function startDynamoGuard(config: DynamoGuardConfig, log: (line: string) => void): Promise<RunningGuard> {
+  const identity = identityFromConfig(config.identity);
+  const lookup = (key: string) => (key === identity.accessKeyId ? identity : undefined);
+  return startDynamoIamProxy({
+    target: config.target,
+    iam: { authorize: (request, service, action, resources) => authorizeRequest(lookup, request, service, action, resources, log) },
+    otherKeys: { endpoint: config.proxy, holds: (key) => key === identity.accessKeyId },
+    log,
+  });
+}
