@@ -32,6 +32,8 @@ Options:
   --max-duration SECONDS    close every connection after this long (default: 7200)
   --init-timeout SECONDS    budget of a function instance's init phase (default: 10, as on Lambda)
   --instance-idle SECONDS   stop a function instance idle this long (default: 300; Lambda keeps idle ones minutes)
+  --surplus-idle SECONDS    stop an idle instance sooner, after this long, when another instance of the function
+                            stays alive (default: 10): a burst's extra processes go, one warm one stays
   --max-instances N         instances per function without ReservedConcurrentExecutions (default: 2 per core, 2-10;
                             further invocations wait; over a template's reserved concurrency they are throttled)
   --scale-up-delay MS       start another instance of a function only for an invocation that has waited MS for a
@@ -195,6 +197,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
         break;
       case '--instance-idle':
         options.instanceIdleMs = positiveSeconds(flag, value());
+        break;
+      case '--surplus-idle':
+        options.surplusInstanceIdleMs = positiveSeconds(flag, value());
         break;
       case '--max-instances': {
         const text = value();

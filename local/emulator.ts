@@ -47,6 +47,11 @@ export interface EmulatorOptions {
   /** A function instance idle this long is stopped; the next invocation starts a new one. @default 300000 (5 minutes) */
   readonly instanceIdleMs?: number;
   /**
+   * A function instance idle this long is stopped when another instance of the function stays alive (a burst's extra
+   * processes go, one warm instance stays for `instanceIdleMs`). @default 10000, or instanceIdleMs when shorter
+   */
+  readonly surplusInstanceIdleMs?: number;
+  /**
    * Instances per function when the template sets no ReservedConcurrentExecutions (further invocations wait for one);
    * with it, the reserved concurrency bounds invocations and one over it is throttled. @default 2 per CPU core, from 2 to 10
    */
@@ -355,6 +360,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         gatewayPlainHttp: options.functionsUseTls !== true,
         ...(options.initTimeoutMs !== undefined ? { initTimeoutMs: options.initTimeoutMs } : {}),
         ...(options.instanceIdleMs !== undefined ? { instanceIdleMs: options.instanceIdleMs } : {}),
+        ...(options.surplusInstanceIdleMs !== undefined ? { surplusInstanceIdleMs: options.surplusInstanceIdleMs } : {}),
         ...(options.maxInstancesPerFunction !== undefined ? { maxInstancesPerFunction: options.maxInstancesPerFunction } : {}),
         ...(options.scaleUpDelayMs !== undefined ? { scaleUpDelayMs: options.scaleUpDelayMs } : {}),
         ...(iam && guardModule ? { dynamoGuard: { module: guardModule, target: dynamo.endpoint, identityFor: (id: string) => iam.identityConfigFor(id) } } : {}),

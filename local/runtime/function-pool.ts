@@ -10,7 +10,9 @@
  *   an extra process behind each time (memory, and a start's CPU taken from the busy ones);
  * - `maxInFlight` (the function's ReservedConcurrentExecutions): an invocation that would exceed it is refused
  *   with TooManyRequestsException, as Lambda throttles it (API Gateway then reports an integration failure);
- * - an instance idle for `idleMs` is stopped (`reap`, also run on a timer).
+ * - an instance idle for `idleMs` is stopped (`reap`, also run on a timer); one idle for `surplusIdleMs` is stopped
+ *   sooner when another instance of the function stays alive, so a burst's extra processes do not outlive it by
+ *   minutes while one warm instance does.
  */
 import { InvocationOutcome } from '../model';
 import type { FunctionInstance } from './instance';
@@ -22,6 +24,8 @@ export interface PoolOptions {
   readonly maxInFlight?: number;
   /** An idle instance is stopped after this long. @default - never */
   readonly idleMs?: number;
+  /** An idle instance is stopped after this long when another instance stays alive. @default - idleMs */
+  readonly surplusIdleMs?: number;
   /** Clock for idle times. @default Date.now */
   readonly now?: () => number;
   /** Names the function in the throttle message. @default 'the function' */
@@ -53,8 +57,8 @@ export class FunctionPool {
 
   constructor(private readonly spawn: () => FunctionInstance, private readonly options: PoolOptions) {
     this.now = options.now ?? Date.now;
-    const idleMs = options.idleMs;
-    if (idleMs !== undefined && Number.isFinite(idleMs) && !options.now) {
+    const idleMs = Math.min(options.idleMs ?? Infinity, options.surplusIdleMs ?? Infinity);
+    if (options.idleMs !== undefined && Number.isFinite(idleMs) && !options.now) {
       this.timer = setInterval(() => void this.reap(), Math.max(1000, Math.min(idleMs / 2, 30_000)));
       this.timer.unref();
     }
@@ -83,11 +87,25 @@ export class FunctionPool {
     }
   }
 
-  /** Stops the instances idle for `idleMs` or longer at `now`; resolves with how many were stopped. */
+  /**
+   * Stops the instances idle for `idleMs` or longer at `now`, and those idle for `surplusIdleMs` or longer while
+   * another instance stays alive (the longest idle first); resolves with how many were stopped.
+   */
   async reap(now: number = this.now()): Promise<number> {
     const idleMs = this.options.idleMs;
     if (idleMs === undefined) return 0;
-    const expired = this.idle.filter((e) => now - e.since >= idleMs || !e.instance.isAlive);
+    const surplusIdleMs = this.options.surplusIdleMs ?? idleMs;
+    let alive = this.size;
+    const expired: Array<{ instance: FunctionInstance; since: number }> = [];
+    // `idle` holds the most recently used last: from the front, the longest idle first.
+    for (const e of this.idle) {
+      const idleFor = now - e.since;
+      if (!e.instance.isAlive) expired.push(e);
+      else if (idleFor >= idleMs || (idleFor >= surplusIdleMs && alive > 1)) {
+        expired.push(e);
+        alive--;
+      }
+    }
     if (expired.length === 0) return 0;
     for (const e of expired) {
       this.idle.splice(this.idle.indexOf(e), 1);

@@ -27,6 +27,12 @@ export const DEFAULT_MAX_INSTANCES_PER_FUNCTION = Math.min(10, Math.max(2, 2 * o
  */
 export const DEFAULT_INSTANCE_IDLE_MS = 300_000;
 /**
+ * An idle instance is stopped after 10 s when another instance of its function stays alive: after a burst, the
+ * extra processes (60-100 MB each) go, one warm instance stays for DEFAULT_INSTANCE_IDLE_MS. Lambda scales idle
+ * execution environments down on its own, undocumented schedule; this is the emulator's choice.
+ */
+export const DEFAULT_SURPLUS_INSTANCE_IDLE_MS = 10_000;
+/**
  * A new instance starts for an invocation that has waited this long for a busy one (at once when none is alive).
  * Lambda starts an environment per concurrent request; here a client that sends just before its previous invocation
  * returned would otherwise leave a process behind (~60 MB and a start's CPU) that a few milliseconds' wait avoids.
@@ -50,6 +56,11 @@ export interface InvokerOptions extends LocalEndpoints {
   readonly maxInstancesPerFunction?: number;
   /** An instance idle this long is stopped (the next invocation starts a new one). @default 300000 (5 minutes) */
   readonly instanceIdleMs?: number;
+  /**
+   * An instance idle this long is stopped when another instance of its function stays alive.
+   * @default DEFAULT_SURPLUS_INSTANCE_IDLE_MS (10000), or instanceIdleMs when that is shorter
+   */
+  readonly surplusInstanceIdleMs?: number;
   /**
    * How long an invocation waits for a busy instance before a new instance starts for it (none alive: no wait).
    * @default DEFAULT_SCALE_UP_DELAY_MS (50)
@@ -112,6 +123,8 @@ export function createInvoker(options: InvokerOptions): LocalInvoker {
   }
   const idleMs = options.instanceIdleMs ?? DEFAULT_INSTANCE_IDLE_MS;
   if (!(idleMs > 0)) throw new Error(`createInvoker: instanceIdleMs must be a number of milliseconds > 0, got ${idleMs}`);
+  const surplusIdleMs = options.surplusInstanceIdleMs ?? Math.min(DEFAULT_SURPLUS_INSTANCE_IDLE_MS, idleMs);
+  if (!(surplusIdleMs > 0)) throw new Error(`createInvoker: surplusInstanceIdleMs must be a number of milliseconds > 0, got ${surplusIdleMs}`);
   const scaleUpDelayMs = options.scaleUpDelayMs ?? DEFAULT_SCALE_UP_DELAY_MS;
   if (!Number.isFinite(scaleUpDelayMs) || scaleUpDelayMs < 0) {
     throw new Error(`createInvoker: scaleUpDelayMs must be a number of milliseconds ≥ 0, got ${scaleUpDelayMs}`);
@@ -156,6 +169,7 @@ export function createInvoker(options: InvokerOptions): LocalInvoker {
           maxInstances: reserved === undefined ? maxInstances : Math.max(1, Math.min(maxInstances, reserved)),
           ...(reserved === undefined ? {} : { maxInFlight: reserved }),
           idleMs,
+          surplusIdleMs,
           scaleUpDelayMs,
           ...(options.now ? { now: options.now } : {}),
           label: fn.id,

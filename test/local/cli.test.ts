@@ -71,6 +71,8 @@ describe('parseCli', () => {
   test('GIVEN --dynamo-checks WHEN parsed THEN where functions\' DynamoDB calls are IAM-checked; another value is a usage error', () => {
     expect(parseCli(['local']).options.dynamoChecks).toBeUndefined();
     expect(parseCli(['local', '--dynamo-checks', 'proxy']).options).toMatchObject({ dynamoChecks: 'proxy' });
+    expect(parseCli(['local', '--surplus-idle', '30']).options).toMatchObject({ surplusInstanceIdleMs: 30_000 });
+    expect(() => parseCli(['local', '--surplus-idle', '0'])).toThrow(/--surplus-idle/);
     expect(parseCli(['local', '--dynamo-checks=function']).options).toMatchObject({ dynamoChecks: 'function' });
     expect(() => parseCli(['local', '--dynamo-checks', 'lambda'])).toThrow(/--dynamo-checks needs function or proxy, got "lambda"/);
     expect(USAGE).toMatch(/--dynamo-checks WHERE +function \(default\)/);

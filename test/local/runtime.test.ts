@@ -404,6 +404,50 @@ describe('createInvoker: instance lifecycle (reuse first, idle reaping, reserved
     }
   });
 
+  test('GIVEN three instances after a burst WHEN idle for the surplus idle time THEN the extra ones stop, longest idle first, and the last warm one stays for the idle time', async () => {
+    // GIVEN three instances (three overlapping invocations, scale-up delay 0), surplus idle 10 s, idle 60 s
+    const own = createInvoker({
+      functions: { [slow.id]: slow }, maxInstancesPerFunction: 3, instanceIdleMs: 60_000, surplusInstanceIdleMs: 10_000, scaleUpDelayMs: 0, now, log: () => undefined,
+    });
+    try {
+      await Promise.all([0, 1, 2].map(() => own.invoke(slow.id, { ms: 300 })));
+      expect(own.instanceCount(slow.id)).toBe(3);
+      const recent = ((await own.invoke(slow.id, { ms: 1 })).result as any).pid;
+      // WHEN just under the surplus idle time THEN nothing stops
+      clock += 9_999;
+      expect(await own.reap()).toBe(0);
+      // WHEN the surplus idle time has passed THEN the two extra instances stop, the most recently used stays
+      clock += 1;
+      expect(await own.reap()).toBe(2);
+      expect(own.instanceCount(slow.id)).toBe(1);
+      expect(((await own.invoke(slow.id, { ms: 1 })).result as any).pid).toBe(recent);
+      // WHEN it alone is idle past the surplus time but under the idle time THEN it stays; at the idle time it stops
+      clock += 59_999;
+      expect(await own.reap()).toBe(0);
+      clock += 1;
+      expect(await own.reap()).toBe(1);
+      expect(own.instanceCount(slow.id)).toBe(0);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('GIVEN one busy and one idle instance WHEN the idle one passes the surplus idle time THEN it stops (the busy one stays alive)', async () => {
+    const own = createInvoker({
+      functions: { [slow.id]: slow }, maxInstancesPerFunction: 2, instanceIdleMs: 60_000, surplusInstanceIdleMs: 10_000, scaleUpDelayMs: 0, now, log: () => undefined,
+    });
+    try {
+      await Promise.all([own.invoke(slow.id, { ms: 300 }), own.invoke(slow.id, { ms: 300 })]);
+      const busy = own.invoke(slow.id, { ms: 2_000 });
+      clock += 10_000;
+      expect(await own.reap()).toBe(1);
+      expect(own.instanceCount(slow.id)).toBe(1);
+      expect(((await busy).result as any).waited).toBe(2_000);
+    } finally {
+      await own.close();
+    }
+  });
+
   test('GIVEN ReservedConcurrentExecutions 1 WHEN a second invocation arrives while one runs THEN it is throttled and the first completes', async () => {
     // GIVEN
     const reserved = { ...slow, id: 'Fixture/Reserved1', reservedConcurrency: 1 };
@@ -496,6 +540,8 @@ describe('createInvoker: instance lifecycle (reuse first, idle reaping, reserved
 
   test('GIVEN invalid lifecycle options WHEN the invoker is created THEN it throws naming the option', () => {
     expect(() => createInvoker({ functions: {}, instanceIdleMs: 0 })).toThrow(/instanceIdleMs must be a number of milliseconds > 0, got 0/);
+    expect(() => createInvoker({ functions: {}, surplusInstanceIdleMs: 0 })).toThrow(/surplusInstanceIdleMs must be a number of milliseconds > 0, got 0/);
+    expect(() => createInvoker({ functions: {}, surplusInstanceIdleMs: Number.NaN })).toThrow(/surplusInstanceIdleMs must be a number of milliseconds > 0, got NaN/);
     expect(() => createInvoker({ functions: {}, scaleUpDelayMs: -1 })).toThrow(/scaleUpDelayMs must be a number of milliseconds ≥ 0, got -1/);
     expect(() => createInvoker({ functions: {}, scaleUpDelayMs: Number.NaN })).toThrow(/scaleUpDelayMs must be a number of milliseconds ≥ 0, got NaN/);
   });
