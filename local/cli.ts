@@ -34,7 +34,7 @@ Options:
   --instance-idle SECONDS   stop a function instance idle this long (default: 300; Lambda keeps idle ones minutes)
   --surplus-idle SECONDS    stop an idle instance sooner, after this long, when another instance of the function
                             stays alive (default: 10): a burst's extra processes go, one warm one stays
-  --max-instances N         instances per function without ReservedConcurrentExecutions (default: 2 per core, 2-10;
+  --max-instances N         instances per function without ReservedConcurrentExecutions (default: 1 per core, 2-10;
                             further invocations wait; over a template's reserved concurrency they are throttled)
   --scale-up-delay MS       start another instance of a function only for an invocation that has waited MS for a
                             busy one (default: 50; 0 starts one at once, as Lambda does)

@@ -53,7 +53,7 @@ export interface EmulatorOptions {
   readonly surplusInstanceIdleMs?: number;
   /**
    * Instances per function when the template sets no ReservedConcurrentExecutions (further invocations wait for one);
-   * with it, the reserved concurrency bounds invocations and one over it is throttled. @default 2 per CPU core, from 2 to 10
+   * with it, the reserved concurrency bounds invocations and one over it is throttled. @default 1 per CPU core, from 2 to 10
    */
   readonly maxInstancesPerFunction?: number;
   /** How long an invocation waits for a busy function instance before a new one starts for it. @default 50 */
