@@ -95,10 +95,11 @@ describe('job format', () => {
     const { data: _data, ...noData } = room;
     const base64Body = (dataBase64: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({ ...noData, dataBase64, ...extra });
     const text = 'not a wsgate delivery shard message: data must be a string of at most 131072 bytes (or its UTF-8 in dataBase64)';
-    expect(decodeShardMessage(base64Body(Buffer.from('hi').toString('base64'))).data).toBe('hi');
+    // each padding base64 has: none ('hi!' → aGkh), one ('hi' → aGk=), two ('h' → aA==)
+    for (const text of ['hi!', 'hi', 'h']) expect(decodeShardMessage(base64Body(Buffer.from(text).toString('base64'))).data).toBe(text);
     expect(refusal(base64Body(Buffer.from('hi').toString('base64'), { data: 'hi' }))).toBe(text); // both
-    for (const bad of [5, 'aGk', 'a?==', 'aGk=\n', Buffer.from([0xff, 0xfe]).toString('base64'), Buffer.alloc(LIMITS.maxPostBytes + 1, 0x22).toString('base64')]) {
-      expect([bad.toString().slice(0, 12), refusal(base64Body(bad))]).toEqual([bad.toString().slice(0, 12), text]);
+    for (const bad of [5, [], ['aGk='], 'aGk', 'a?==', 'aGk=\n', Buffer.from([0xff, 0xfe]).toString('base64'), Buffer.alloc(LIMITS.maxPostBytes + 1, 0x22).toString('base64')]) {
+      expect([String(bad).slice(0, 12), refusal(base64Body(bad))]).toEqual([String(bad).slice(0, 12), text]);
     }
     expect(decodeShardMessage(base64Body(Buffer.alloc(LIMITS.maxPostBytes, 0x22).toString('base64'))).data).toBe('"'.repeat(LIMITS.maxPostBytes));
   });
