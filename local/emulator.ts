@@ -298,7 +298,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const iam = options.iam === false ? undefined : new IamAuthority({ functions: model.functions, accountId, log: options.log });
     const dynamoProxy = iam ? await startDynamoIamProxy({ target: dynamo.endpoint, iam, log: options.log }) : undefined;
     if (dynamoProxy) stopOnFailure.push(() => dynamoProxy.close());
-    const guardModule = iam && options.dynamoChecks !== 'proxy' ? await dynamoGuardModule() : undefined;
+    const guardModule = iam && options.dynamoChecks !== 'proxy' ? dynamoGuardModule() : undefined;
     const secret = options.localSecret ?? LOCAL_SECRET_DEFAULT;
     const secrets = await startSecretsService({ secrets: model.secrets, secretValue: secret, iam, region, accountId });
     stopOnFailure.push(() => secrets.close());

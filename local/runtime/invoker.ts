@@ -88,7 +88,7 @@ export interface InvokerOptions extends LocalEndpoints {
 }
 
 export interface DynamoGuardOptions {
-  /** The plain-JS module worker.cjs requires (dynamo-guard-module.ts finds or makes it). */
+  /** The plain-JS module worker.cjs requires (dynamo-guard-module.ts finds it). */
   readonly module: string;
   /** The local DynamoDB itself. */
   readonly target: string;

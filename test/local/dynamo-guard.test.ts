@@ -1,7 +1,8 @@
 /**
  * local/runtime/dynamo-guard.ts (and dynamo-guard-module.ts, which finds or bundles it): a function's DynamoDB calls
  * IAM-checked inside its own process. Real parts throughout: dynalite, the SDK, the emulator's IamAuthority and proxy,
- * and, at the end, real function processes started by the invoker with the guard module esbuild bundled.
+ * and, at the end, real function processes started by the invoker with the guard module `npm run build:handlers`
+ * bundled (scripts/build-local-guard.mjs).
  * Requests the guard must not forward are sent with `proxy` pointing at a port nothing listens on: a call that
  * succeeds there cannot have gone through the proxy.
  */
@@ -13,7 +14,7 @@ import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } fr
 import { DEVELOPER_CREDENTIALS, IamAuthority, identityFromConfig } from '../../local/iam/credentials';
 import type { FunctionModel } from '../../local/model';
 import { parseGuardConfig, startDynamoGuard, type DynamoGuardConfig, type RunningGuard } from '../../local/runtime/dynamo-guard';
-import { dynamoGuardModule } from '../../local/runtime/dynamo-guard-module';
+import { dynamoGuardModule, freshBundle } from '../../local/runtime/dynamo-guard-module';
 import { createInvoker, type LocalInvoker } from '../../local/runtime/invoker';
 import { startDynamoIamProxy, type DynamoIamProxy } from '../../local/services/dynamo-iam-proxy';
 import { startLocalDynamo, type LocalDynamo } from '../../local/services/local-dynamo';
@@ -174,31 +175,54 @@ describe('parseGuardConfig and identityFromConfig', () => {
   });
 });
 
-describe('function processes with the guard (createInvoker dynamoGuard, the module bundled from the sources)', () => {
+describe('dynamoGuardModule / freshBundle (which file a function process loads)', () => {
+  test('GIVEN the sources (ts-jest) after npm run build:handlers WHEN asked THEN the bundle under .wsgate/local, which exports the guard', () => {
+    const module = dynamoGuardModule();
+    expect(module).toMatch(/[/\\]\.wsgate[/\\]local[/\\]dynamo-guard\.cjs$/);
+    expect(Object.keys(require(module!))).toEqual(expect.arrayContaining(['startDynamoGuard', 'parseGuardConfig']));
+  });
+
+  test('GIVEN a bundle and its inputs WHEN an input is newer, or the list is missing THEN it is not used', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-guard-bundle-'));
+    try {
+      const input = path.join(dir, 'input.ts');
+      const bundle = path.join(dir, 'bundle.cjs');
+      fs.writeFileSync(input, '');
+      fs.writeFileSync(bundle, '');
+      fs.utimesSync(input, new Date(1_000_000), new Date(1_000_000));
+      expect(freshBundle(bundle)).toBeUndefined(); // no list of inputs
+      fs.writeFileSync(`${bundle}.inputs.json`, JSON.stringify([input]));
+      expect(freshBundle(bundle)).toBe(bundle);
+      fs.utimesSync(input, new Date(), new Date(Date.now() + 60_000)); // edited after the build
+      expect(freshBundle(bundle)).toBeUndefined();
+      fs.rmSync(input);
+      expect(freshBundle(bundle)).toBeUndefined(); // an input that is gone
+      expect(freshBundle(path.join(dir, 'absent.cjs'))).toBeUndefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('function processes with the guard (createInvoker dynamoGuard, the bundle of the sources)', () => {
   let invoker: LocalInvoker;
   const functionLog: string[] = [];
   const serviceLog: string[] = [];
 
   beforeAll(async () => {
-    const module = await dynamoGuardModule();
+    const module = dynamoGuardModule();
+    if (!module) throw new Error('no fresh .wsgate/local/dynamo-guard.cjs: run npm run build:handlers (npm test does) first');
     invoker = createInvoker({
       functions: { [READER.id]: READER, [ENV_READER.id]: ENV_READER },
       dynamodb: proxy.endpoint,
       credentialsFor: (id) => iam.credentialsFor(id),
-      dynamoGuard: { module: module!, target: dynamo.endpoint, identityFor: (id) => iam.identityConfigFor(id) },
+      dynamoGuard: { module, target: dynamo.endpoint, identityFor: (id) => iam.identityConfigFor(id) },
       serviceLog: (line) => serviceLog.push(line),
       log: (id, _stream, line) => functionLog.push(`${id}: ${line}`),
     });
   });
   afterAll(async () => {
     await invoker?.close();
-  });
-
-  test('GIVEN the sources (ts-jest) WHEN the module is asked for twice THEN one bundled CommonJS file, made once', async () => {
-    const first = await dynamoGuardModule();
-    expect(first).toMatch(/wsgate-local[/\\]dynamo-guard-[0-9a-f]{16}\.cjs$/);
-    expect(await dynamoGuardModule()).toBe(first);
-    expect(fs.readFileSync(first!, 'utf8')).toContain('startDynamoGuard');
   });
 
   test('GIVEN a function with the guard WHEN its handler reads its environment THEN DynamoDB is a port of its own process and the guard\'s variables are gone', async () => {
