@@ -152,6 +152,15 @@ function fromCredential(
   };
 }
 
+/**
+ * The access key and region of an Authorization header's credential scope (`Credential=AKID/DATE/REGION/...`), read
+ * without verifying anything: for routing and defaults before (or without) `verifySigV4`. Undefined fields when absent.
+ */
+export function credentialScope(authorization: string | undefined): { accessKeyId?: string; region?: string } {
+  const m = /Credential=([^/]+)\/(?:\d{8}\/([^/]+)\/)?/.exec(authorization ?? '');
+  return { ...(m?.[1] ? { accessKeyId: m[1] } : {}), ...(m?.[2] ? { region: m[2] } : {}) };
+}
+
 /** Key derivation is the costly part; a role signs with one key per day, region and service. */
 const signingKeys = new Map<string, Buffer>();
 function signingKey(secret: string, date: string, region: string, service: string): Buffer {

@@ -7,6 +7,7 @@
 import * as http from 'node:http';
 import { readBody } from '../gateway/http-responses';
 import type { IamAuthority, LocalIdentity } from '../iam/credentials';
+import { credentialScope } from '../iam/sigv4';
 import { listenOnLoopback } from './loopback';
 
 export interface DynamoIamProxy {
@@ -92,7 +93,8 @@ export async function startDynamoIamProxy(options: DynamoIamProxyOptions): Promi
     void readBody(req, MAX_REQUEST_BYTES).then((received) => {
       if (received === undefined) return fail(res, 'ValidationException', `The request is larger than the local DynamoDB proxy reads (${MAX_REQUEST_BYTES} bytes).`);
       const body = received;
-      if (elsewhere && !options.otherKeys!.holds(accessKeyOf(req.headers.authorization) ?? '')) return forward(req, res, body, elsewhere);
+      const scope = credentialScope(req.headers.authorization);
+      if (elsewhere && !options.otherKeys!.holds(scope.accessKeyId ?? '')) return forward(req, res, body, elsewhere);
       const operation = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
       let parsed: Body = {};
       try {
@@ -103,7 +105,7 @@ export async function startDynamoIamProxy(options: DynamoIamProxyOptions): Promi
       const outcome = options.iam.authorize(
         { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body },
         'dynamodb',
-        (identity: LocalIdentity) => dynamoChecks(operation, parsed, regionOf(req.headers.authorization) ?? 'us-east-1', identity.accountId),
+        (identity: LocalIdentity) => dynamoChecks(operation, parsed, scope.region ?? 'us-east-1', identity.accountId),
       );
       if (!outcome.ok) {
         if (outcome.kind === 'signature') return fail(res, outcome.failure.errorType, outcome.failure.message);
@@ -121,14 +123,4 @@ export async function startDynamoIamProxy(options: DynamoIamProxyOptions): Promi
       server.close(() => resolve());
     }),
   };
-}
-
-/** The access key of the credential scope (`Credential=AKID/DATE/...`). */
-function accessKeyOf(authorization: string | undefined): string | undefined {
-  return /Credential=([^/,\s]+)\//.exec(authorization ?? '')?.[1];
-}
-
-/** The region of the credential scope (`Credential=AKID/DATE/REGION/...`). */
-function regionOf(authorization: string | undefined): string | undefined {
-  return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(authorization ?? '')?.[1];
 }

@@ -11,7 +11,7 @@
 import * as http from 'node:http';
 import { readBody } from '../gateway/http-responses';
 import type { IamAuthority } from '../iam/credentials';
-import type { SigV4Failure } from '../iam/sigv4';
+import { credentialScope, type SigV4Failure } from '../iam/sigv4';
 import { invalidParameter, queueDoesNotExist, SqsBroker, SqsError, type MessageAttributeValue, type QueueSettings, type SqsQueue, type StoredMessage } from './sqs-queue';
 import { listenOnLoopback } from './loopback';
 
@@ -329,7 +329,7 @@ export async function startSqsService(options: SqsServiceOptions): Promise<SqsSe
         } catch {
           return fail(new SqsError('InvalidParameterValueException', 'InvalidParameterValue', 400, 'The request body is not valid JSON.'));
         }
-        let senderId = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'AIDAWSGATELOCALSENDER';
+        let senderId = credentialScope(req.headers.authorization).accessKeyId ?? 'AIDAWSGATELOCALSENDER';
         if (options.iam) {
           const action = `sqs:${ACTION_OF[operation] ?? operation}`;
           const outcome = options.iam.authorize(

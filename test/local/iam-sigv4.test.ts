@@ -5,7 +5,7 @@
  * with AWS's error types.
  */
 import { sdkSigner } from './support/sigv4-signer';
-import { verifySigV4, type SignableRequest } from '../../local/iam/sigv4';
+import { credentialScope, verifySigV4, type SignableRequest } from '../../local/iam/sigv4';
 
 const KEY = { accessKeyId: 'AKIAEXAMPLEKEY000001', secretAccessKey: 'example-secret' };
 const lookup = (id: string): string | undefined => (id === KEY.accessKeyId ? KEY.secretAccessKey : undefined);
@@ -35,6 +35,18 @@ async function signed(options: { method?: string; path?: string; query?: Record<
   const headers = Object.fromEntries(Object.entries(out.headers as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));
   return { method: out.method as string, url: `${out.path}${query ? `?${query}` : ''}`, headers, body: Buffer.from(request.body) };
 }
+
+describe('credentialScope', () => {
+  test('GIVEN Authorization headers WHEN the scope is read THEN the access key and region, or what is missing is left out', () => {
+    const header = 'AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE0000001/20261202/eu-west-1/dynamodb/aws4_request, SignedHeaders=host, Signature=ab';
+    expect(credentialScope(header)).toEqual({ accessKeyId: 'ASIAEXAMPLE0000001', region: 'eu-west-1' });
+    expect(credentialScope('AWS4-HMAC-SHA256 Credential=AKID/2026/x/y')).toEqual({ accessKeyId: 'AKID' }); // date not 8 digits
+    expect(credentialScope('AWS4-HMAC-SHA256 Credential=AKID/20261202/')).toEqual({ accessKeyId: 'AKID' });
+    expect(credentialScope('AWS4-HMAC-SHA256 Credential=AKID')).toEqual({});
+    expect(credentialScope('Bearer token')).toEqual({});
+    expect(credentialScope(undefined)).toEqual({});
+  });
+});
 
 describe('verifySigV4', () => {
   test('GIVEN a request the SDK signed (header form, and presigned with a query) WHEN verified THEN it names the key, region and service', async () => {
