@@ -5,14 +5,17 @@
  * The checks are the emulator's (dynamo-iam-proxy.ts: SigV4 verification, the role's policies and permissions
  * boundary, DynamoDB's error shapes), for the one identity the function was given; an allowed call goes straight
  * to the local DynamoDB. A request signed with any other key (or not signed) goes on, unchanged, to the emulator's
- * proxy, which knows every local identity. Without this, each DynamoDB call crossed into the emulator's process and
+ * proxy, which knows every local identity. Requests made with Node's `http` module do not even cross that loopback
+ * port when they are allowed: a hook on `http.request` (dynamo-request-hook.ts) sends them to DynamoDB directly. Without this, each DynamoDB call crossed into the emulator's process and
  * back before reaching DynamoDB: two process hops per call (docs/emulator-performance.md).
  *
  * Its configuration arrives as JSON in WSGATE_DYNAMO_GUARD (`DynamoGuardConfig`), which the worker removes from the
  * environment before the handler loads.
  */
 import { authorizeRequest, identityFromConfig, type IdentityConfig } from '../iam/credentials';
-import { startDynamoIamProxy } from '../services/dynamo-iam-proxy';
+import { credentialScope, type SignableRequest } from '../iam/sigv4';
+import { authorizeDynamoRequest, startDynamoIamProxy } from '../services/dynamo-iam-proxy';
+import { hookDynamoRequests } from './dynamo-request-hook';
 
 /** The environment variable carrying the JSON configuration. */
 export const DYNAMO_GUARD_VARIABLE = 'WSGATE_DYNAMO_GUARD';
@@ -55,13 +58,35 @@ export function parseGuardConfig(text: string): DynamoGuardConfig {
 }
 
 /** Starts the guard; `log` gets the refusal lines the emulator's proxy would log (worker.cjs sends them to it). */
-export async function startDynamoGuard(config: DynamoGuardConfig, log: (line: string) => void): Promise<RunningGuard> {
+export interface DynamoGuardOptions {
+  /**
+   * Also hook this process's `http.request` (dynamo-request-hook.ts) so that allowed calls skip the guard's server.
+   * @default true
+   */
+  readonly hookRequests?: boolean;
+}
+
+export async function startDynamoGuard(config: DynamoGuardConfig, log: (line: string) => void, options: DynamoGuardOptions = {}): Promise<RunningGuard> {
   const identity = identityFromConfig(config.identity);
   const lookup = (key: string) => (key === identity.accessKeyId ? identity : undefined);
-  return startDynamoIamProxy({
+  const server = await startDynamoIamProxy({
     target: config.target,
     iam: { authorize: (request, service, action, resources) => authorizeRequest(lookup, request, service, action, resources, log) },
     otherKeys: { endpoint: config.proxy, holds: (key) => key === identity.accessKeyId },
     log,
   });
+  if (options.hookRequests === false) return server;
+  // The same decision, silent: what it does not allow goes to the server above, which decides again and logs.
+  const quiet = { authorize: (request: SignableRequest, service: string, action: Parameters<typeof authorizeRequest>[3]) =>
+    authorizeRequest(lookup, request, service, action, undefined, () => undefined) };
+  const allowed = (request: SignableRequest): boolean =>
+    credentialScope(request.headers.authorization as string | undefined).accessKeyId === identity.accessKeyId && authorizeDynamoRequest(quiet, request).ok;
+  const hook = hookDynamoRequests(server.endpoint, config.target, allowed);
+  return {
+    endpoint: server.endpoint,
+    close: () => {
+      hook.uninstall();
+      return server.close();
+    },
+  };
 }

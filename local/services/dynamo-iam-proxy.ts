@@ -6,8 +6,8 @@
  */
 import * as http from 'node:http';
 import { readBody } from '../gateway/http-responses';
-import type { IamAuthority, LocalIdentity } from '../iam/credentials';
-import { credentialScope } from '../iam/sigv4';
+import type { AuthorizeResult, IamAuthority, LocalIdentity } from '../iam/credentials';
+import { credentialScope, type SignableRequest } from '../iam/sigv4';
 import { listenOnLoopback } from './loopback';
 
 export interface DynamoIamProxy {
@@ -48,6 +48,22 @@ export function dynamoChecks(operation: string, body: Body, region: string, acco
     default:
       return [[action, table(body.TableName ?? body.TableArn ?? body.ResourceArn ?? '*')]];
   }
+}
+
+/**
+ * The proxy's decision on one DynamoDB request: its signature, then `dynamoChecks` of the operation its
+ * `X-Amz-Target` names, on the resources its JSON body names (a body that is not JSON names none).
+ */
+export function authorizeDynamoRequest(iam: Pick<IamAuthority, 'authorize'>, request: SignableRequest): AuthorizeResult {
+  const operation = String(request.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
+  const region = credentialScope(request.headers.authorization as string | undefined).region ?? 'us-east-1';
+  let parsed: Body = {};
+  try {
+    parsed = request.body.length > 0 ? JSON.parse(request.body.toString('utf8')) : {};
+  } catch {
+    parsed = {};
+  }
+  return iam.authorize(request, 'dynamodb', (identity: LocalIdentity) => dynamoChecks(operation, parsed, region, identity.accountId));
 }
 
 export interface DynamoIamProxyOptions {
@@ -95,18 +111,7 @@ export async function startDynamoIamProxy(options: DynamoIamProxyOptions): Promi
       const body = received;
       const scope = credentialScope(req.headers.authorization);
       if (elsewhere && !options.otherKeys!.holds(scope.accessKeyId ?? '')) return forward(req, res, body, elsewhere);
-      const operation = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
-      let parsed: Body = {};
-      try {
-        parsed = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
-      } catch {
-        parsed = {};
-      }
-      const outcome = options.iam.authorize(
-        { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body },
-        'dynamodb',
-        (identity: LocalIdentity) => dynamoChecks(operation, parsed, scope.region ?? 'us-east-1', identity.accountId),
-      );
+      const outcome = authorizeDynamoRequest(options.iam, { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body });
       if (!outcome.ok) {
         if (outcome.kind === 'signature') return fail(res, outcome.failure.errorType, outcome.failure.message);
         return fail(res, 'AccessDeniedException', outcome.message);

@@ -37,6 +37,7 @@ function readerFunction(id: string, handler: string): FunctionModel {
 
 const READER = readerFunction('Reader', 'aws-services.putAndGet');
 const ENV_READER = readerFunction('EnvReader', 'cjs.handler');
+const ESM_READER = readerFunction('EsmReader', 'http-hook.handler');
 
 /** A loopback port with nothing listening on it. */
 async function deadEndpoint(): Promise<string> {
@@ -54,7 +55,7 @@ const emulatorLog: string[] = [];
 
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
-  iam = new IamAuthority({ functions: { [READER.id]: READER, [ENV_READER.id]: ENV_READER }, accountId: ACCOUNT, log: (l) => emulatorLog.push(`proxy ${l}`) });
+  iam = new IamAuthority({ functions: { [READER.id]: READER, [ENV_READER.id]: ENV_READER, [ESM_READER.id]: ESM_READER }, accountId: ACCOUNT, log: (l) => emulatorLog.push(`proxy ${l}`) });
   proxy = await startDynamoIamProxy({ target: dynamo.endpoint, iam });
   const admin = adminClient();
   await admin.send(new CreateTableCommand({ TableName: 'Things', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
@@ -213,7 +214,7 @@ describe('function processes with the guard (createInvoker dynamoGuard, the bund
     const module = dynamoGuardModule();
     if (!module) throw new Error('no fresh .wsgate/local/dynamo-guard.cjs: run npm run build:handlers (npm test does) first');
     invoker = createInvoker({
-      functions: { [READER.id]: READER, [ENV_READER.id]: ENV_READER },
+      functions: { [READER.id]: READER, [ENV_READER.id]: ENV_READER, [ESM_READER.id]: ESM_READER },
       dynamodb: proxy.endpoint,
       credentialsFor: (id) => iam.credentialsFor(id),
       dynamoGuard: { module, target: dynamo.endpoint, identityFor: (id) => iam.identityConfigFor(id) },
@@ -231,6 +232,12 @@ describe('function processes with the guard (createInvoker dynamoGuard, the bund
     expect(env.AWS_ENDPOINT_URL_DYNAMODB).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(env.AWS_ENDPOINT_URL_DYNAMODB).not.toBe(proxy.endpoint);
     expect(Object.keys(env).filter((k) => k.startsWith('WSGATE_DYNAMO_GUARD'))).toEqual([]);
+  });
+
+  test('GIVEN an ES module handler WHEN it imports node:http and reads an allowed item THEN both imports see the request hook and the read succeeds', async () => {
+    const outcome = await invoker.invoke(ESM_READER.id, {});
+    expect(outcome.result).toEqual({ named: 'hooked', viaDefault: 'hooked', note: 'seeded' });
+    expect(serviceLog).toEqual([]);
   });
 
   test('GIVEN the reader role WHEN its handler puts THEN the SDK error names the missing grant and the refusal reaches the emulator\'s log from the function process', async () => {
