@@ -10,7 +10,13 @@
  * port instead, so no TLS handshake is paid per connection. The handler's client still sends the same HTTPS-shaped
  * request (Host, SigV4 over the https URL); only the encryption of this loopback hop is skipped. A handler that
  * builds a client per invocation (AWS's chat sample does) would otherwise pay up to 50 handshakes per fan-out.
+ * In that mode, requests made with `https.request` (as the AWS SDKs make them) also share one keep-alive pool of
+ * plain connections to the emulator for the whole process, instead of the pool of the client that made them: a
+ * client built per invocation would otherwise open a new TCP connection each time (up to 50 per fan-out), the
+ * connection setup the emulator's profile showed on every `@connections` post.
  */
+const http = require('http');
+const https = require('https');
 const net = require('net');
 const tls = require('tls');
 
@@ -72,5 +78,39 @@ if (patterns.length > 0 && Number.isInteger(port) && port > 0) {
     delete redirected.path;
     if (plain) return plainSocket(callback);
     return callback ? originalConnect.call(this, redirected, callback) : originalConnect.call(this, redirected);
+  };
+}
+
+/** At most as many connections as an AWS SDK client's own pool holds (maxSockets 50), for the whole process. */
+const POOLED_SOCKETS = 50;
+
+/** The Host header an HTTPS client sends for `host` and `toPort` (no port for 443), unless the caller set one. */
+function withHost(headers, host, toPort) {
+  const own = headers || {};
+  if (Object.keys(own).some((name) => name.toLowerCase() === 'host')) return own;
+  const port443 = toPort === undefined || toPort === null || Number(toPort) === 443;
+  return { ...own, host: port443 ? String(host) : `${host}:${toPort}` };
+}
+
+if (plain && patterns.length > 0 && Number.isInteger(port) && port > 0) {
+  const pool = new http.Agent({ keepAlive: true, maxSockets: POOLED_SOCKETS });
+  const originalRequest = https.request;
+  https.request = function request(...args) {
+    // The (options[, callback]) form the SDKs use; URL and string forms keep the TLS path (made plain by tls.connect).
+    const options = args[0];
+    if (options === null || typeof options !== 'object' || options instanceof URL) return originalRequest.apply(this, args);
+    const host = options.hostname || options.host;
+    if (!isEmulator(host, options.port) && !matches(host)) return originalRequest.apply(this, args);
+    const callback = args.find((a) => typeof a === 'function');
+    const redirected = {
+      ...options,
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      host: '127.0.0.1',
+      port,
+      agent: pool,
+      headers: withHost(options.headers, String(host).replace(/:\d+$/, ''), options.port),
+    };
+    return callback ? http.request(redirected, callback) : http.request(redirected);
   };
 }
