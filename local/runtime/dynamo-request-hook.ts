@@ -95,11 +95,20 @@ export function hookDynamoRequests(guard: string, target: string, allowed: (requ
       if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') chunks.push(toBuffer(chunk as Chunk, encoding));
       const body = Buffer.concat(chunks);
       const request: SignableRequest = { method: options.method ?? 'GET', url: options.path ?? '/', headers: headersOf(direct), body };
-      if (!streamed && allowed(request)) return sendEnd.call(direct, body, cb);
+      if (!streamed && decide(request)) return sendEnd.call(direct, body, cb);
       viaGuard(direct, options, body, cb);
       return direct;
     } as typeof direct.end;
     return direct;
+  }
+
+  /** `allowed`, where an exception means "not here": the guard's server then answers the request. */
+  function decide(request: SignableRequest): boolean {
+    try {
+      return allowed(request);
+    } catch {
+      return false;
+    }
   }
 
   /** Abandons `direct` unsent and sends the same request to the guard's server; its events become `direct`'s. */

@@ -83,7 +83,11 @@ describe('hookDynamoRequests', () => {
     // GIVEN
     const guard = await startFakeGuard();
     let decided: SignableRequest | undefined;
-    hook = hookDynamoRequests(guard.endpoint, dynamo.endpoint, (request) => ((decided = request), false));
+    hook = hookDynamoRequests(guard.endpoint, dynamo.endpoint, (request) => {
+      decided = request;
+      if (guard.received.length > 0) throw new Error('a decision that fails'); // the second call: counts as a refusal
+      return false;
+    });
     const client = clientOf(guard.endpoint);
     try {
       // WHEN / THEN
@@ -95,7 +99,7 @@ describe('hookDynamoRequests', () => {
       expect(request).toMatchObject({ method: 'POST', url: '/', headers: { authorization: decided!.headers.authorization, 'x-amz-target': 'DynamoDB_20120810.GetItem' } });
       expect(request.body).toBe(decided!.body.toString('utf8'));
       expect(JSON.parse(request.body)).toEqual({ TableName: 'Nope', Key: { pk: { S: 'a' } } });
-      // the client's next call reuses its pool as usual
+      // the client's next call reuses its pool as usual; a decision that throws sends it to the guard's server too
       await expect(client.send(new ListTablesCommand({}))).rejects.toMatchObject({ name: 'AccessDeniedException' });
       expect(guard.received).toHaveLength(2);
     } finally {
