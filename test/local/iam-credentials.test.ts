@@ -143,6 +143,29 @@ describe('function roles (the chat with the disconnect handler\'s BatchWriteItem
   });
 });
 
+describe('dynamoChecks: \'proxy\' (the emulator\'s DynamoDB proxy checks every call, as for Python functions)', () => {
+  test('GIVEN the same chat in proxy mode WHEN a user disconnects THEN the same BatchWriteItem refusal, while connect and join pass', async () => {
+    // GIVEN a second emulator on the same assembly, its functions' DynamoDB calls checked in the emulator's process
+    const proxyLog: string[] = [];
+    const proxied = await startEmulator({ assemblyDir: path.join(workDir, 'cdk.out'), port: 0, dynamoChecks: 'proxy', log: (line) => proxyLog.push(line), functionLog: () => undefined });
+    try {
+      const url = `${proxied.endpoints[0].websocketUrl}?token=${encodeURIComponent(await signDevToken({ user: 'carol' }))}`;
+      const carol = await QueuedClient.open(url);
+      carol.send({ action: 'join', data: { room: 'lobby' } });
+      expect(await carol.nextJson()).toEqual({ type: 'joined', room: 'lobby' });
+      expect(proxyLog.filter((l) => l.startsWith('IAM:'))).toEqual([]);
+      // WHEN
+      carol.socket.close();
+      await carol.closed;
+      // THEN
+      const refusal = await eventually(() => proxyLog.find((l) => l.startsWith('IAM:')), 'an IAM refusal in the proxy-mode log');
+      expect(refusal).toMatch(/^IAM: function WsgateChat\/ChatDisconnectHandler\w+ \(role \S+\) refused dynamodb:BatchWriteItem on arn:aws:dynamodb:us-east-1:123456789012:table\//);
+    } finally {
+      await proxied.close();
+    }
+  });
+});
+
 describe('@connections SigV4 (API Gateway answers 403)', () => {
   let connectionId: string;
   let carol: QueuedClient;
