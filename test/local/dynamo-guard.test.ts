@@ -7,7 +7,6 @@
  * succeeds there cannot have gone through the proxy.
  */
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -18,6 +17,7 @@ import { dynamoGuardModule, freshBundle } from '../../local/runtime/dynamo-guard
 import { createInvoker, type LocalInvoker } from '../../local/runtime/invoker';
 import { startDynamoIamProxy, type DynamoIamProxy } from '../../local/services/dynamo-iam-proxy';
 import { startLocalDynamo, type LocalDynamo } from '../../local/services/local-dynamo';
+import { closedPort } from '../lambda/support/local-dynamodb';
 
 const ACCOUNT = '123456789012';
 const ARN = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table`;
@@ -39,13 +39,9 @@ const READER = readerFunction('Reader', 'aws-services.putAndGet');
 const ENV_READER = readerFunction('EnvReader', 'cjs.handler');
 const ESM_READER = readerFunction('EsmReader', 'http-hook.handler');
 
-/** A loopback port with nothing listening on it. */
+/** A loopback endpoint with nothing listening on it. */
 async function deadEndpoint(): Promise<string> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await closedPort()}`;
 }
 
 let dynamo: LocalDynamo;

@@ -9,6 +9,7 @@ import { DynamoDBClient, GetItemCommand, ListTablesCommand } from '@aws-sdk/clie
 import type { SignableRequest } from '../../local/iam/sigv4';
 import { hookDynamoRequests, type DynamoRequestHook } from '../../local/runtime/dynamo-request-hook';
 import { startLocalDynamo, type LocalDynamo } from '../../local/services/local-dynamo';
+import { closedPort } from '../lambda/support/local-dynamodb';
 
 const CREDENTIALS = { accessKeyId: 'AKIAHOOKTEST00000000', secretAccessKey: 'hook-test-secret' };
 
@@ -34,13 +35,9 @@ async function startFakeGuard(): Promise<FakeGuard> {
   return { endpoint: `http://127.0.0.1:${port}`, received, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
 }
 
-/** A loopback port with nothing listening on it. */
+/** A loopback endpoint with nothing listening on it. */
 async function deadEndpoint(): Promise<string> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await closedPort()}`;
 }
 
 function clientOf(endpoint: string): DynamoDBClient {
