@@ -6,14 +6,15 @@
  * boundary, DynamoDB's error shapes), for the one identity the function was given; an allowed call goes straight
  * to the local DynamoDB. A request signed with any other key (or not signed) goes on, unchanged, to the emulator's
  * proxy, which knows every local identity. Requests made with Node's `http` module do not even cross that loopback
- * port when they are allowed: a hook on `http.request` (dynamo-request-hook.ts) sends them to DynamoDB directly. Without this, each DynamoDB call crossed into the emulator's process and
- * back before reaching DynamoDB: two process hops per call (docs/emulator-performance.md).
+ * port when they are allowed: a hook on `http.request` (dynamo-request-hook.ts) sends them to DynamoDB directly.
+ * Without this, each DynamoDB call crossed into the emulator's process and back before reaching DynamoDB: two
+ * process hops per call (docs/emulator-performance.md).
  *
  * Its configuration arrives as JSON in WSGATE_DYNAMO_GUARD (`DynamoGuardConfig`), which the worker removes from the
  * environment before the handler loads.
  */
 import { authorizeRequest, identityFromConfig, type IdentityConfig } from '../iam/credentials';
-import { credentialScope, type SignableRequest } from '../iam/sigv4';
+import type { SignableRequest } from '../iam/sigv4';
 import { authorizeDynamoRequest, startDynamoIamProxy } from '../services/dynamo-iam-proxy';
 import { hookDynamoRequests } from './dynamo-request-hook';
 
@@ -57,16 +58,11 @@ export function parseGuardConfig(text: string): DynamoGuardConfig {
   return config as DynamoGuardConfig;
 }
 
-/** Starts the guard; `log` gets the refusal lines the emulator's proxy would log (worker.cjs sends them to it). */
-export interface DynamoGuardOptions {
-  /**
-   * Also hook this process's `http.request` (dynamo-request-hook.ts) so that allowed calls skip the guard's server.
-   * @default true
-   */
-  readonly hookRequests?: boolean;
-}
-
-export async function startDynamoGuard(config: DynamoGuardConfig, log: (line: string) => void, options: DynamoGuardOptions = {}): Promise<RunningGuard> {
+/**
+ * Starts the guard (its loopback server, and the hook on this process's `http.request`); `log` gets the refusal lines
+ * the emulator's proxy would log (worker.cjs sends them to it).
+ */
+export async function startDynamoGuard(config: DynamoGuardConfig, log: (line: string) => void): Promise<RunningGuard> {
   const identity = identityFromConfig(config.identity);
   const lookup = (key: string) => (key === identity.accessKeyId ? identity : undefined);
   const server = await startDynamoIamProxy({
@@ -75,13 +71,11 @@ export async function startDynamoGuard(config: DynamoGuardConfig, log: (line: st
     otherKeys: { endpoint: config.proxy, holds: (key) => key === identity.accessKeyId },
     log,
   });
-  if (options.hookRequests === false) return server;
-  // The same decision, silent: what it does not allow goes to the server above, which decides again and logs.
+  // The same decision, silent: what it does not allow (a refusal, and any other key, which `lookup` does not know)
+  // goes to the server above, which decides again and logs, or passes it to the emulator's proxy.
   const quiet = { authorize: (request: SignableRequest, service: string, action: Parameters<typeof authorizeRequest>[3]) =>
     authorizeRequest(lookup, request, service, action, undefined, () => undefined) };
-  const allowed = (request: SignableRequest): boolean =>
-    credentialScope(request.headers.authorization as string | undefined).accessKeyId === identity.accessKeyId && authorizeDynamoRequest(quiet, request).ok;
-  const hook = hookDynamoRequests(server.endpoint, config.target, allowed);
+  const hook = hookDynamoRequests(server.endpoint, config.target, (request) => authorizeDynamoRequest(quiet, request).ok);
   return {
     endpoint: server.endpoint,
     close: () => {
