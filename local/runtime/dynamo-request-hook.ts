@@ -2,7 +2,8 @@
  * The in-process DynamoDB checks without their loopback hop: a hook on Node's `http.request` in a function's
  * process. A request to the guard's address (what AWS_ENDPOINT_URL_DYNAMODB names there) is sent straight to the
  * local DynamoDB when `allowed` says the guard would forward it unchanged (the function's own key, a valid signature,
- * a role that allows it); any other request (a refusal, another key, a body that is not a single buffer) goes to the
+ * a role that allows it); any other request (a refusal, another key, a body that is not a single buffer, one that
+ * waits for `100 Continue`) goes to the
  * guard's HTTP server after all, which answers it as before. The caller sees one ordinary `ClientRequest` either way.
  *
  * Why: the guard's HTTP server cost each DynamoDB call a second HTTP exchange inside the process (parse, forward,
@@ -48,6 +49,11 @@ function optionsOf(args: RequestArgs): http.RequestOptions | undefined {
   return first !== null && typeof first === 'object' && !(first instanceof URL) ? (first as http.RequestOptions) : undefined;
 }
 
+function expectsContinue(headers: http.RequestOptions['headers']): boolean {
+  if (!headers || Array.isArray(headers)) return false;
+  return Object.entries(headers).some(([name, value]) => name.toLowerCase() === 'expect' && /100-continue/i.test(String(value)));
+}
+
 function headersOf(request: http.ClientRequest): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.getHeaders())) {
@@ -76,6 +82,9 @@ export function hookDynamoRequests(guard: string, target: string, allowed: (requ
   function hooked(this: unknown, ...args: RequestArgs): http.ClientRequest {
     const options = optionsOf(args);
     if (!options || !sameAddress(options.hostname ?? options.host, options.port, guardAddress)) return original.apply(this, args as never);
+    // A caller that waits for `100 Continue` before it writes the body cannot be held until `end()`: the guard's
+    // server gets such a request as it is.
+    if (expectsContinue(options.headers)) return original.apply(this, args as never);
     const callback = args.find((a): a is (res: http.IncomingMessage) => void => typeof a === 'function');
     const direct = send.call(http, { ...options, hostname: targetUrl.hostname, host: targetUrl.hostname, port: targetUrl.port || 80 }, callback);
     const sendWrite = direct.write;

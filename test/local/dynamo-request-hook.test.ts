@@ -140,6 +140,31 @@ describe('hookDynamoRequests', () => {
     }
   });
 
+  test('GIVEN a request that waits for 100 Continue before its body WHEN sent THEN it reaches the guard\'s server as it is, undecided', async () => {
+    // GIVEN
+    const guard = await startFakeGuard();
+    const decisions: SignableRequest[] = [];
+    hook = hookDynamoRequests(guard.endpoint, dynamo.endpoint, (request) => (decisions.push(request), true));
+    const { port } = new URL(guard.endpoint);
+    try {
+      // WHEN the body is written only once the server has said 100 Continue (Node's server says it by itself)
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { expect: '100-continue', 'content-length': 17 } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.on('continue', () => req.end('{"TableName":"T"}'));
+      });
+      // THEN
+      expect(status).toBe(400);
+      expect(decisions).toEqual([]);
+      expect(guard.received.map((r) => r.body)).toEqual(['{"TableName":"T"}']);
+    } finally {
+      await guard.close();
+    }
+  });
+
   test('GIVEN the hook WHEN requests go to other addresses THEN they are not decided; uninstall puts http.request back', async () => {
     // GIVEN
     const original = http.request;
