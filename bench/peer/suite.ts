@@ -297,7 +297,9 @@ export async function runPeer(quick: boolean): Promise<PeerResult> {
   try {
     progress('peer: synthesizing the peer app, compiling the emulator, checking serverless-offline');
     const prepared = await preparePeer(dynamo.endpoint);
-    const rounds = quick ? 1 : 5;
+    // 9 rounds: with 5, the medians of two runs minutes apart on this 2-core VM differed by up to 0.3 in the ratios
+    // (docs/emulator-performance.md); a round takes about 45 s on a quiet machine.
+    const rounds = quick ? 1 : 9;
     // No warm-up pair: every run starts its target cold anyway (ready time is one of the measures), and a run takes
     // minutes on the shared machine. Each finished run is also written to bench/.work/peer/partial.json.
     const warmupRounds = 0;
