@@ -113,56 +113,47 @@ describe('hookDynamoRequests', () => {
     direct.destroy();
   });
 
-  test('GIVEN a body written in pieces WHEN the request ends THEN it goes to the guard\'s server whole, undecided (only a single-buffer body is decided here)', async () => {
-    // GIVEN
+  /**
+   * Sends one raw `http.request` to a stand-in guard with the hook on (every decision would allow it); `send` writes
+   * the body its own way. Resolves with the status, the decisions made and the bodies the guard's server received.
+   */
+  async function rawRequestToGuard(headers: http.OutgoingHttpHeaders, send: (req: http.ClientRequest) => void) {
     const guard = await startFakeGuard();
     const decisions: SignableRequest[] = [];
     hook = hookDynamoRequests(guard.endpoint, dynamo.endpoint, (request) => (decisions.push(request), true));
-    const { port } = new URL(guard.endpoint);
     try {
-      // WHEN
       const status = await new Promise<number>((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { 'content-type': 'application/x-amz-json-1.0' } }, (res) => {
+        const req = http.request({ host: '127.0.0.1', port: new URL(guard.endpoint).port, method: 'POST', path: '/', headers }, (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
         });
         req.on('error', reject);
-        req.write('{"Table');
-        req.write(Buffer.from('Name":"T"}'));
-        req.end();
+        send(req);
       });
-      // THEN
-      expect(status).toBe(400);
-      expect(decisions).toEqual([]);
-      expect(guard.received.map((r) => r.body)).toEqual(['{"TableName":"T"}']);
+      return { status, decisions, received: guard.received.map((r) => r.body) };
     } finally {
       await guard.close();
     }
+  }
+
+  test('GIVEN a body written in pieces WHEN the request ends THEN it goes to the guard\'s server whole, undecided (only a single-buffer body is decided here)', async () => {
+    // WHEN
+    const outcome = await rawRequestToGuard({ 'content-type': 'application/x-amz-json-1.0' }, (req) => {
+      req.write('{"Table');
+      req.write(Buffer.from('Name":"T"}'));
+      req.end();
+    });
+    // THEN
+    expect(outcome).toEqual({ status: 400, decisions: [], received: ['{"TableName":"T"}'] });
   });
 
   test('GIVEN a request that waits for 100 Continue before its body WHEN sent THEN it reaches the guard\'s server as it is, undecided', async () => {
-    // GIVEN
-    const guard = await startFakeGuard();
-    const decisions: SignableRequest[] = [];
-    hook = hookDynamoRequests(guard.endpoint, dynamo.endpoint, (request) => (decisions.push(request), true));
-    const { port } = new URL(guard.endpoint);
-    try {
-      // WHEN the body is written only once the server has said 100 Continue (Node's server says it by itself)
-      const status = await new Promise<number>((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { expect: '100-continue', 'content-length': 17 } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
-        req.on('error', reject);
-        req.on('continue', () => req.end('{"TableName":"T"}'));
-      });
-      // THEN
-      expect(status).toBe(400);
-      expect(decisions).toEqual([]);
-      expect(guard.received.map((r) => r.body)).toEqual(['{"TableName":"T"}']);
-    } finally {
-      await guard.close();
-    }
+    // WHEN the body is written only once the server has said 100 Continue (Node's server says it by itself)
+    const outcome = await rawRequestToGuard({ expect: '100-continue', 'content-length': 17 }, (req) => {
+      req.on('continue', () => req.end('{"TableName":"T"}'));
+    });
+    // THEN
+    expect(outcome).toEqual({ status: 400, decisions: [], received: ['{"TableName":"T"}'] });
   });
 
   test('GIVEN the hook WHEN requests go to other addresses THEN they are not decided; uninstall puts http.request back', async () => {
