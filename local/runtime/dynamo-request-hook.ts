@@ -3,8 +3,8 @@
  * process. A request to the guard's address (what AWS_ENDPOINT_URL_DYNAMODB names there) is sent straight to the
  * local DynamoDB when `allowed` says the guard would forward it unchanged (the function's own key, a valid signature,
  * a role that allows it); any other request (a refusal, another key, a body that is not a single buffer, one that
- * waits for `100 Continue`) goes to the
- * guard's HTTP server after all, which answers it as before. The caller sees one ordinary `ClientRequest` either way.
+ * waits for `100 Continue`) goes to the guard's HTTP server after all, which answers it as before. The caller sees
+ * one ordinary `ClientRequest` either way.
  *
  * Why: the guard's HTTP server cost each DynamoDB call a second HTTP exchange inside the process (parse, forward,
  * pipe back); without it, HTTP work fell from 35 % to 22 % of the function processes' busy time on the connect path
@@ -69,7 +69,7 @@ function toBuffer(chunk: Chunk, encoding: unknown): Buffer {
 
 /**
  * Installs the hook. `guard`: the guard server's endpoint (requests there are hooked); `target`: the local DynamoDB.
- * `allowed` must not throw and must not log: a request it refuses is checked again, and logged, by the guard's server.
+ * `allowed` must not log: a request it refuses (or throws on) is checked again, and logged, by the guard's server.
  */
 export function hookDynamoRequests(guard: string, target: string, allowed: (request: SignableRequest) => boolean): DynamoRequestHook {
   const guardUrl = new URL(guard);

@@ -23,6 +23,8 @@ const tls = require('tls');
 const patterns = (process.env.WSGATE_REDIRECT_HOSTS || '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
 const port = Number(process.env.WSGATE_REDIRECT_PORT);
 const plain = process.env.WSGATE_REDIRECT_PLAIN === '1';
+/** True when the emulator named hosts and a port to redirect to: both patches below apply only then. */
+const redirecting = patterns.length > 0 && Number.isInteger(port) && port > 0;
 
 /**
  * The emulator's own address (`127.0.0.1:PORT`, what `requestContext.domainName` holds): a client built from the
@@ -53,7 +55,7 @@ function plainSocket(callback) {
   return socket;
 }
 
-if (patterns.length > 0 && Number.isInteger(port) && port > 0) {
+if (redirecting) {
   const originalConnect = tls.connect;
   tls.connect = function connect(...args) {
     // Forms: (options[, cb]), (port[, host][, options][, cb]), (path[, options][, cb])
@@ -92,7 +94,7 @@ function withHost(headers, host, toPort) {
   return { ...own, host: port443 ? String(host) : `${host}:${toPort}` };
 }
 
-if (plain && patterns.length > 0 && Number.isInteger(port) && port > 0) {
+if (plain && redirecting) {
   const pool = new http.Agent({ keepAlive: true, maxSockets: POOLED_SOCKETS });
   const originalRequest = https.request;
   https.request = function request(...args) {
