@@ -11,6 +11,7 @@ import { ChildProcess, fork } from 'child_process';
 import { randomUUID } from 'crypto';
 import * as path from 'path';
 import { FunctionModel, InvocationOutcome } from '../model';
+import { NODE_FUNCTION_FLAGS } from './node-flags';
 
 const WORKER = path.join(__dirname, 'worker.cjs');
 // esm-node-path.cjs is loaded by worker.cjs for ES module handlers only: its resolve hook runs on a loader thread of
@@ -25,9 +26,12 @@ export type InitOutcome = { readonly ok: true } | { readonly ok: false; readonly
 /** Starts an instance's worker process: stdout/stderr piped, an IPC channel speaking worker.cjs's protocol. */
 export type WorkerLauncher = (fn: FunctionModel, env: Record<string, string>) => ChildProcess;
 
-/** The Node.js worker (worker.cjs) with the preloads; python/python-worker.ts launches Python functions' worker. */
+/**
+ * The Node.js worker (worker.cjs) started with NODE_FUNCTION_FLAGS (node-flags.ts) and the preloads;
+ * python/python-worker.ts launches Python functions' worker.
+ */
 export const launchNodeWorker: WorkerLauncher = (fn, env) =>
-  fork(WORKER, [], { cwd: fn.codeDir, env, execArgv: PRELOADS, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  fork(WORKER, [], { cwd: fn.codeDir, env, execArgv: [...NODE_FUNCTION_FLAGS, ...PRELOADS], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
 
 export class FunctionInstance {
   private readonly child: ChildProcess;

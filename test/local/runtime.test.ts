@@ -12,6 +12,7 @@ import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dy
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { FunctionModel, FunctionInvoker, TableModel } from '../../local/model';
 import { createInvoker } from '../../local/runtime/invoker';
+import { LAMBDA_MAX_HTTP_HEADER_SIZE, LOCAL_MAX_SEMI_SPACE_MB, NODE_FUNCTION_FLAGS } from '../../local/runtime/node-flags';
 import { createTables, LocalDynamo, localDynamoClient, startLocalDynamo } from '../../local/services/local-dynamo';
 import { SecretsService, startSecretsService } from '../../local/services/secrets-service';
 import { createCertificate, LocalCertificate } from '../../local/services/certificate';
@@ -74,6 +75,7 @@ const FUNCTIONS = [
   fn('Secret', 'aws-services.readSecret'),
   fn('Post', 'aws-services.post'),
   fn('SdkEsm', 'sdk-esm.handler'),
+  fn('Flags', 'cjs.runtimeFlags'),
 ];
 
 /** Stands in for the gateway: a TLS server with the emulator's certificate that records @connections calls. */
@@ -182,6 +184,20 @@ describe('createInvoker: handler styles (Node.js Lambda runtime)', () => {
     expect(() => createInvoker({ functions: {}, maxInstancesPerFunction: 0 })).toThrow(/maxInstancesPerFunction/);
     expect(() => createInvoker(undefined as any)).toThrow(/options\.functions/);
     expect(() => createInvoker({ functions: {}, initTimeoutMs: 0 })).toThrow(/initTimeoutMs/);
+  });
+});
+
+describe('createInvoker: the Node.js process of a function (local/runtime/node-flags.ts)', () => {
+  test('GIVEN a Node.js function WHEN invoked THEN it has Lambda\'s gc() and header limit, and a young generation of at most two 4 MB semi-spaces after an allocation burst', async () => {
+    const { result } = await invoker.invoke('Fixture/Flags', {});
+    expect(result).toEqual({
+      execArgv: expect.arrayContaining([...NODE_FUNCTION_FLAGS]),
+      gc: 'function',
+      maxHeaderSize: LAMBDA_MAX_HTTP_HEADER_SIZE,
+      youngGenerationMb: expect.any(Number),
+    });
+    // Node.js's default lets the same burst grow it to 32 MB (two 16 MB semi-spaces).
+    expect((result as { youngGenerationMb: number }).youngGenerationMb).toBeLessThanOrEqual(2 * LOCAL_MAX_SEMI_SPACE_MB);
   });
 });
 
