@@ -19,7 +19,9 @@ const ROWS: ReadonlyArray<[string, string, number, string, number]> = [
 export function peerSection(p: PeerResult): string {
   const w = p.summary.wsgate;
   const o = p.summary.offline;
-  const rows = ROWS.filter(([key]) => w[key] && o[key]).map(([key, label, digits, unit, target]) => [
+  const measured = ROWS.filter(([key]) => w[key] && o[key]);
+  const anyMissed = measured.some(([key, , , , target]) => !(p.advantage[key] >= target));
+  const rows = measured.map(([key, label, digits, unit, target]) => [
     label,
     spread(w[key], digits, unit),
     spread(o[key], digits, unit),
@@ -45,6 +47,9 @@ export function peerSection(p: PeerResult): string {
     '"wsgate advantage" is wsgate ÷ peer for rates and peer ÷ wsgate for times and memory: above 1.00× wsgate is ahead.',
     processes ? `Peak RSS counts every process of the server's tree (VmRSS summed, sampled every 100 ms): ${processes}.` : '',
     `Delivery: ${delivered}.`,
+    anyMissed
+      ? 'Why the missed rows are behind, what was measured and what was tried: [emulator-performance.md](emulator-performance.md#the-misses-explained).'
+      : '',
     ...p.notes.map((n) => `- ${n}`),
   ].join('\n');
 }

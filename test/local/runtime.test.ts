@@ -188,7 +188,7 @@ describe('createInvoker: handler styles (Node.js Lambda runtime)', () => {
 });
 
 describe('createInvoker: the Node.js process of a function (local/runtime/node-flags.ts)', () => {
-  test('GIVEN a Node.js function WHEN invoked THEN it has Lambda\'s gc() and header limit, and a young generation of at most two 4 MB semi-spaces after an allocation burst', async () => {
+  test('GIVEN a Node.js function WHEN invoked THEN it has Lambda\'s gc() and header limit, and a young generation of at most two 8 MB semi-spaces after an allocation burst', async () => {
     const { result } = await invoker.invoke('Fixture/Flags', {});
     expect(result).toEqual({
       execArgv: expect.arrayContaining([...NODE_FUNCTION_FLAGS]),
