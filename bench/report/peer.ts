@@ -16,6 +16,22 @@ const ROWS: ReadonlyArray<[string, string, number, string, number]> = [
   ['readyMs', 'ready after start (spawn → first WebSocket open)', 0, ' ms', 1],
 ];
 
+/**
+ * One line per row that can miss: what the measurements in docs/emulator-performance.md found behind it. Printed for
+ * the rows a run misses; every one comes back to one invocation per instance in a process of its own (Lambda's model,
+ * kept), where serverless-offline --useInProcess calls every handler inside its one process.
+ */
+const WHY_MISSED: Readonly<Record<string, string>> = {
+  connectsPerSecondSequential: 'each connect waits for two invocations ($connect, then $disconnect at the close), each two IPC messages that wake another process.',
+  connectsPerSecondParallel: 'CPU-bound on 2 cores: the SDK call of a process that makes one call at a time (every Lambda-style instance) costs about twice the CPU of one among 20 in flight in one process (1.14 vs 0.59 ms per PutItem), and every connect crosses into two other processes and back.',
+  roundTripP50Ms: 'a round trip crosses processes 6 times against the peer\'s 4; each crossing is a wake-up of another process, the same per-step times otherwise (timestamped in both).',
+  roundTripP99Ms: 'the same hops, and more processes to schedule on 2 cores.',
+  fanoutMs100: 'a near-tie that falls either side from run to run; each post crosses from the function\'s process into the emulator\'s.',
+  fanoutMs1000: 'a near-tie that falls either side from run to run; the fan-out instance spends about a fifth of its busy time in garbage collection.',
+  fanoutMs3000: 'each of the 3,000 posts crosses from the function\'s process into the emulator\'s, and the fan-out instance holds them all in flight (garbage collection).',
+  peakRssMiB3000: 'one process per instance: each idle instance holds 75–100 MB (Node.js and the SDK), the peer has one process.',
+};
+
 export function peerSection(p: PeerResult): string {
   const w = p.summary.wsgate;
   const o = p.summary.offline;
@@ -47,8 +63,11 @@ export function peerSection(p: PeerResult): string {
     '"wsgate advantage" is wsgate ÷ peer for rates and peer ÷ wsgate for times and memory: above 1.00× wsgate is ahead.',
     processes ? `Peak RSS counts every process of the server's tree (VmRSS summed, sampled every 100 ms): ${processes}.` : '',
     `Delivery: ${delivered}.`,
+    ...measured
+      .filter(([key, , , , target]) => !(p.advantage[key] >= target) && WHY_MISSED[key])
+      .map(([key, label]) => `- Missed, ${label}: ${WHY_MISSED[key]}`),
     anyMissed
-      ? 'Why the missed rows are behind, what was measured and what was tried: [emulator-performance.md](emulator-performance.md#the-misses-explained).'
+      ? 'What was measured behind each missed row, and what was tried: [emulator-performance.md](emulator-performance.md#the-misses-explained).'
       : '',
     ...p.notes.map((n) => `- ${n}`),
   ].join('\n');
