@@ -29,7 +29,7 @@ const WHY_MISSED: Readonly<Record<string, string>> = {
   fanoutMs100: 'a near-tie that falls either side from run to run; each post crosses from the function\'s process into the emulator\'s.',
   fanoutMs1000: 'a near-tie that falls either side from run to run; the fan-out instance spends about a fifth of its busy time in garbage collection.',
   fanoutMs3000: 'each of the 3,000 posts crosses from the function\'s process into the emulator\'s, and the fan-out instance holds them all in flight (garbage collection).',
-  peakRssMiB3000: 'one process per instance: each idle instance holds 75–100 MB (Node.js and the SDK), the peer has one process.',
+  peakRssMiB3000: 'one process per instance: each idle instance holds 80–105 MB (Node.js, the SDK, its heap), the peer has one process.',
 };
 
 export function peerSection(p: PeerResult): string {
