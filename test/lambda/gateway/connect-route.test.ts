@@ -6,17 +6,11 @@
 import { ConnectionStore } from '../../../lambda/runtime/connection-store';
 import { createLogger } from '../../../lambda/runtime/log';
 import { createConnectHandler } from '../../../lambda/gateway/routes/connect-route';
-import { LocalDynamo, closedPort, documentClientFor, startLocalDynamo } from '../support/local-dynamodb';
+import { closedPort, documentClientFor, useLocalDynamo } from '../support/local-dynamodb';
 
 const NOW_MS = 1_800_000_000_000;
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 let tableCount = 0;
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
 
 async function handler(subprotocols: string[], options: { unreachable?: boolean } = {}) {
   const table = `connect-${++tableCount}`;

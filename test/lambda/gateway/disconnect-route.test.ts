@@ -6,16 +6,10 @@
 import { ConnectionStore } from '../../../lambda/runtime/connection-store';
 import { createLogger } from '../../../lambda/runtime/log';
 import { createDisconnectHandler } from '../../../lambda/gateway/routes/disconnect-route';
-import { LocalDynamo, ROOM_INDEX, closedPort, documentClientFor, startLocalDynamo } from '../support/local-dynamodb';
+import { ROOM_INDEX, closedPort, documentClientFor, useLocalDynamo } from '../support/local-dynamodb';
 
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 let tableCount = 0;
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
 
 async function handler(options: { unreachable?: boolean } = {}) {
   const table = `disconnect-${++tableCount}`;

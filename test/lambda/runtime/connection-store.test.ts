@@ -6,20 +6,14 @@
  */
 import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConnectionRecord, ConnectionStore, ConnectionStoreOptions } from '../../../lambda/runtime/connection-store';
-import { LocalDynamo, ROOM_INDEX, documentClientFor, startLocalDynamo } from '../support/local-dynamodb';
+import { ROOM_INDEX, documentClientFor, useLocalDynamo } from '../support/local-dynamodb';
 import { startUnprocessedItemsProxy } from '../support/unprocessed-items-proxy';
 
 const NOW_MS = 1_800_000_000_000;
 const NOW_S = NOW_MS / 1000;
 
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 let tableCount = 0;
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
 
 /** The document client with every BatchWrite's request count recorded on its way to dynalite. */
 function recording(client: DynamoDBDocumentClient): { client: DynamoDBDocumentClient; batches: number[] } {

@@ -6,18 +6,12 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConnectionStore } from '../../../lambda/runtime/connection-store';
 import { MAX_TOTAL_SEGMENTS, planBroadcast, planRoom, PlannerOptions } from '../../../lambda/runtime/delivery/planner';
-import { LocalDynamo, ROOM_INDEX, documentClientFor, startLocalDynamo } from '../support/local-dynamodb';
+import { ROOM_INDEX, documentClientFor, useLocalDynamo } from '../support/local-dynamodb';
 
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 let tableCount = 0;
 let idCount = 0;
 
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
 
 interface Setup {
   readonly doc: DynamoDBDocumentClient;

@@ -14,19 +14,17 @@ import {
 } from '../../../lambda/runtime/delivery/worker';
 import { FakeConnectionsApi, startFakeConnectionsApi } from '../support/fake-connections-api';
 import { framesTagged, openConnections, runWorker, shardRecord, WorkerSetup, workerSetup } from '../support/shard-runner';
-import { LocalDynamo, ROOM_INDEX, startLocalDynamo } from '../support/local-dynamodb';
+import { ROOM_INDEX, useLocalDynamo } from '../support/local-dynamodb';
 
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 let api: FakeConnectionsApi;
 let jobCount = 0;
 let idCount = 0;
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo();
   api = await startFakeConnectionsApi('test', 0);
 });
 afterAll(async () => {
-  await dynamo.close();
   await api.stop();
 });
 

@@ -17,22 +17,20 @@ import { FakeConnectionsApi, startFakeConnectionsApi } from '../support/fake-con
 import { framesTagged, openConnections, runWorker, shardRecord, WorkerSetup, workerSetup } from '../support/shard-runner';
 import { FakeQueue, startFakeQueue } from '../support/fake-sqs-queue';
 import { invokeBundle } from '../support/invoke-bundle';
-import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, startLocalDynamo } from '../support/local-dynamodb';
+import { ROOM_INDEX, TEST_CREDENTIALS, useLocalDynamo } from '../support/local-dynamodb';
 
 const silent = createLogger({}, () => undefined);
 
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 let api: FakeConnectionsApi;
 let queue: FakeQueue;
 let idCount = 0;
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo();
   api = await startFakeConnectionsApi('test', 0);
   queue = await startFakeQueue();
 });
 afterAll(async () => {
-  await dynamo.close();
   await api.stop();
   await queue.stop();
 });

@@ -5,15 +5,11 @@
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../../lambda/runtime/dynamo-client';
-import { LocalDynamo, TEST_CREDENTIALS, startLocalDynamo } from '../support/local-dynamodb';
+import { TEST_CREDENTIALS, useLocalDynamo } from '../support/local-dynamodb';
 
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 beforeAll(async () => {
-  dynamo = await startLocalDynamo();
   await dynamo.createConnectionsTable('documents');
-});
-afterAll(async () => {
-  await dynamo.close();
 });
 
 describe('createDocumentClient', () => {

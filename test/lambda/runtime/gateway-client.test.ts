@@ -25,23 +25,21 @@ import * as sleepModule from '../../../lambda/runtime/sleep';
 import { decodeShardMessage } from '../../../lambda/runtime/delivery/job';
 import { FakeConnectionsApi, startFakeConnectionsApi } from '../support/fake-connections-api';
 import { FakeQueue, startFakeQueue } from '../support/fake-sqs-queue';
-import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, documentClientFor, startLocalDynamo } from '../support/local-dynamodb';
+import { ROOM_INDEX, TEST_CREDENTIALS, documentClientFor, useLocalDynamo } from '../support/local-dynamodb';
 
 const silent = createLogger({}, () => undefined);
 
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 let api: FakeConnectionsApi;
 let queue: FakeQueue;
 let tableCount = 0;
 let idCount = 0;
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo();
   api = await startFakeConnectionsApi();
   queue = await startFakeQueue();
 });
 afterAll(async () => {
-  await dynamo.close();
   await api.stop();
   await queue.stop();
 });

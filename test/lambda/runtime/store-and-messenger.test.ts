@@ -8,7 +8,7 @@ import { createLogger } from '../../../lambda/runtime/log';
 import { createManagementClient } from '../../../lambda/runtime/management-client';
 import { MAX_POST_BYTES, MessageTooLargeError, Messenger } from '../../../lambda/runtime/messenger';
 import { FakeConnectionsApi, startFakeConnectionsApi } from '../support/fake-connections-api';
-import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, documentClientFor, startLocalDynamo } from '../support/local-dynamodb';
+import { ROOM_INDEX, TEST_CREDENTIALS, documentClientFor, useLocalDynamo } from '../support/local-dynamodb';
 import { startUnprocessedItemsProxy } from '../support/unprocessed-items-proxy';
 
 const NOW_MS = 1_800_000_000_000;
@@ -16,16 +16,14 @@ const NOW_S = NOW_MS / 1000;
 const clock = () => NOW_MS;
 const silent = createLogger({}, () => undefined);
 
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 let api: FakeConnectionsApi;
 let tableCount = 0;
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo();
   api = await startFakeConnectionsApi();
 });
 afterAll(async () => {
-  await dynamo.close();
   await api.stop();
 });
 

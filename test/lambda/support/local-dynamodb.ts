@@ -68,3 +68,33 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
 }
+
+/**
+ * One server for the calling test file: started in a `beforeAll`, closed in an `afterAll` (registered where this is
+ * called). The object it returns stands for that server inside tests and later hooks; touching it before the
+ * `beforeAll` has run throws.
+ */
+export function useLocalDynamo(): LocalDynamo {
+  let started: LocalDynamo | undefined;
+  beforeAll(async () => {
+    started = await startLocalDynamo();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  const current = (): LocalDynamo => {
+    if (!started) throw new Error('useLocalDynamo: the server starts in beforeAll; use it inside a test or a later hook');
+    return started;
+  };
+  return {
+    get endpoint() {
+      return current().endpoint;
+    },
+    get doc() {
+      return current().doc;
+    },
+    createConnectionsTable: (name) => current().createConnectionsTable(name),
+    snapshot: (tableName) => current().snapshot(tableName),
+    close: () => current().close(),
+  };
+}
