@@ -18,7 +18,7 @@ import { createSendMessageHandler } from '../../lambda/chat/routes/send-message-
 import { FakeConnectionsApi, startFakeConnectionsApi } from './support/fake-connections-api';
 import { INVALID_FRAMES } from './support/invalid-frames';
 import { invokeBundle } from './support/invoke-bundle';
-import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, closedPort, documentClientFor, startLocalDynamo } from './support/local-dynamodb';
+import { ROOM_INDEX, TEST_CREDENTIALS, closedPort, documentClientFor, useLocalDynamo } from './support/local-dynamodb';
 
 const NOW_MS = 1_800_000_000_000;
 const NOW_S = NOW_MS / 1000;
@@ -27,21 +27,19 @@ const ROUTE_KEYS = ['join', 'leave', 'sendmessage'];
 const clock = () => NOW_MS;
 const silent = createLogger({}, () => undefined);
 
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 let api: FakeConnectionsApi;
 let client: ApiGatewayManagementApiClient;
 let unreachableEndpoint: string;
 let tableCount = 0;
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo();
   api = await startFakeConnectionsApi();
   client = createManagementClient(api.callbackUrl, { region: 'us-east-1', credentials: TEST_CREDENTIALS });
   unreachableEndpoint = `http://127.0.0.1:${await closedPort()}`;
 });
 afterAll(async () => {
   client.destroy();
-  await dynamo.close();
   await api.stop();
 });
 

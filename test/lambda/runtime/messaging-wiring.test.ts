@@ -6,15 +6,14 @@
 import { createLogger } from '../../../lambda/runtime/log';
 import { createMessagingWiring, MessagingWiringOptions } from '../../../lambda/runtime/messaging-wiring';
 import { FakeConnectionsApi, startFakeConnectionsApi } from '../support/fake-connections-api';
-import { LocalDynamo, ROOM_INDEX, TEST_CREDENTIALS, startLocalDynamo } from '../support/local-dynamodb';
+import { ROOM_INDEX, TEST_CREDENTIALS, useLocalDynamo } from '../support/local-dynamodb';
 
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 let api: FakeConnectionsApi;
 let tableCount = 0;
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo();
   api = await startFakeConnectionsApi();
   // The SDK's own configuration, as a local run sets it (the wiring builds its clients from it).
   Object.assign(process.env, {
@@ -24,7 +23,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   process.env = saved;
-  await dynamo.close();
   await api.stop();
 });
 
